@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -61,16 +62,23 @@ def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
     scores = torch.as_tensor(scores)
     if boxes.shape[0] != scores.shape[0]:
         raise ValueError(f"boxes({boxes.shape[0]}개)와 scores({scores.shape[0]}개)의 개수가 같아야 합니다.")
-    order = torch.sort(scores, descending=True, stable=True).indices
-    iou = box_iou(boxes, boxes)                                # (N, N), 한 번만 계산
-    suppressed = torch.zeros(boxes.shape[0], dtype=torch.bool, device=boxes.device)
+    order = torch.sort(scores, descending=True, stable=True).indices   # 점수 내림차순
+    b = boxes[order].detach().cpu().numpy()
+    x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    areas = (x2 - x1) * (y2 - y1)
+    alive = np.ones(len(b), dtype=bool)
     keep = []
-    for i in order.tolist():
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        suppressed |= iou[i] > iou_threshold                   # nan(넓이 0 끼리)은 억제하지 않음
-    return torch.tensor(keep, dtype=torch.int64, device=boxes.device)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(len(b)):
+            if not alive[i]:
+                continue
+            keep.append(i)                                      # 남은 것 중 점수가 가장 높은 박스는 남긴다
+            w = np.clip(np.minimum(x2[i], x2[i + 1:]) - np.maximum(x1[i], x1[i + 1:]), 0, None)
+            h = np.clip(np.minimum(y2[i], y2[i + 1:]) - np.maximum(y1[i], y1[i + 1:]), 0, None)
+            inter = w * h
+            iou = inter / (areas[i] + areas[i + 1:] - inter)    # 이 박스와 뒤의(점수가 낮은) 박스들의 IoU
+            alive[i + 1:] &= ~(iou > iou_threshold)             # 많이 겹친 박스는 지운다 (nan 은 남김)
+    return order[torch.as_tensor(keep, dtype=torch.int64, device=order.device)]
 
 
 def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float) -> Tensor:

@@ -28,7 +28,10 @@ def output_size(in_size: int, size: int | None, scale_factor: float | None) -> i
         return int(size)
     if scale_factor <= 0:
         raise ValueError(f"scale_factor 는 양수여야 합니다 (받은 값: {scale_factor}).")
-    return max(1, int(math.floor(in_size * scale_factor)))
+    out = int(math.floor(in_size * scale_factor))
+    if out < 1:
+        raise ValueError(f"길이 {in_size} 에 scale_factor {scale_factor} 를 곱하면 출력이 0 픽셀이 됩니다. 더 큰 값을 쓰세요.")
+    return out
 
 
 def source_coordinates(in_size: int, out_size: int, align_corners: bool,

@@ -1,0 +1,150 @@
+"""개·고양이 전체 데이터(25,000장)를 위한 처음부터 학습(from scratch) ResNet 레시피.
+
+목표: GPU 한 장에서 몇 분 안에 검증 정확도 95% 이상. 빠른 이유는 세 가지입니다.
+1. 디코딩은 한 번만: 모든 사진을 정사각형 uint8 텐서로 풀어 GPU 메모리에 올립니다 (25,000장 x 160px = 1.9 GB).
+2. 증강은 GPU에서 배치째: 이미지마다 다른 RandomResizedCrop과 뒤집기를 roi_align 한 번으로 (course_utils.augment).
+3. bf16 자동 혼합 정밀도, channels_last, cudnn.benchmark, OneCycle 학습률, 레이블 스무딩.
+
+    python -m benchmarks.recipe --data data/dogs-vs-cats          # 진짜 사진 폴더 (Cat/, Dog/)
+    python -m benchmarks.recipe --synthetic 25000                  # 같은 규모의 합성 데이터로 연습
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from torchvision import models
+from torchvision.transforms import v2
+
+from course_utils import augment, synthetic
+from course_utils.data import index_images, split_items
+from course_utils.setup import setup
+from course_utils.train import evaluate, train_one_epoch
+from course_utils.transforms import IMAGENET_MEAN, IMAGENET_STD
+
+
+class SquareUint8(Dataset):
+    """경로 목록을 짧은 변 size로 줄이고 가운데를 잘라 (3, size, size) uint8 텐서로 돌려줍니다."""
+
+    def __init__(self, items: list, size: int) -> None:
+        self.items = items
+        self.tf = v2.Compose([v2.Resize(size), v2.CenterCrop(size)])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        from course_utils.data import load_rgb
+
+        path, label = self.items[i]
+        return self.tf(v2.functional.pil_to_tensor(load_rgb(path))), label
+
+
+def decode_all(items: list, size: int, workers: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """모든 이미지를 한 번 디코딩해 (N, 3, size, size) uint8 텐서와 레이블 텐서로 쌓습니다."""
+    loader = DataLoader(SquareUint8(items, size), batch_size=256, num_workers=workers)
+    xs, ys = zip(*loader)
+    return torch.cat(xs), torch.cat(ys)
+
+
+class DeviceBatches:
+    """장치 위 uint8 텐서에서 배치를 뽑아 (증강하고) 내주는 반복자. train_one_epoch에 로더처럼 넘깁니다."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch: int, size: int, train: bool, seed: int = 0):
+        self.x, self.y, self.batch, self.size, self.train = x, y, batch, size, train
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return (len(self.x) // self.batch) if self.train else -(-len(self.x) // self.batch)
+
+    def __iter__(self):
+        n = len(self.x)
+        order = torch.randperm(n, generator=self.gen).to(self.x.device) if self.train else torch.arange(n, device=self.x.device)
+        for b in range(len(self)):
+            idx = order[b * self.batch:(b + 1) * self.batch]
+            if self.train:
+                yield augment.gpu_train_batch(self.x[idx], self.size, IMAGENET_MEAN, IMAGENET_STD,
+                                              scale=(0.35, 1.0), generator=self.gen), self.y[idx]
+            else:
+                xb = augment.gpu_eval_batch(self.x[idx], IMAGENET_MEAN, IMAGENET_STD)
+                yield nn.functional.interpolate(xb, size=self.size, mode="bilinear", antialias=True), self.y[idx]
+
+
+def _shard(args: tuple) -> Path:
+    root, n_per_class, size, seed = args
+    return Path(synthetic.make_classification_set(root, n_per_class=n_per_class, size=size, seed=seed))
+
+
+def synthetic_items(data_dir: Path, n_total: int, size: int, shards: int = 8) -> list:
+    """합성 개·고양이 n_total장을 여러 프로세스에서 나눠 만들고 (경로, 레이블) 목록을 돌려줍니다."""
+    per = n_total // (2 * shards)
+    jobs = [(data_dir / "synthetic" / f"recipe-{per}x{size}-s{s}", per, size, 100 + s) for s in range(shards)]
+    with ProcessPoolExecutor(shards) as pool:
+        roots = list(pool.map(_shard, jobs))
+    return [item for r in roots for item in index_images(r).items]
+
+
+def build_model(arch: str) -> nn.Module:
+    """처음부터 학습할 ResNet. 마지막 BN의 감마를 0으로(zero_init_residual) 시작하면 깊어도 잘 출발합니다."""
+    return getattr(models, arch)(weights=None, num_classes=2, zero_init_residual=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, help="Cat/, Dog/ 폴더가 있는 진짜 사진 폴더")
+    p.add_argument("--synthetic", type=int, default=25000, help="--data가 없을 때 만들 합성 이미지 수")
+    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--size", type=int, default=128, help="학습 해상도")
+    p.add_argument("--store", type=int, default=160, help="GPU에 올려 둘 정사각형 크기")
+    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--lr", type=float, default=0.4, help="OneCycle 최대 학습률 (배치 256 기준)")
+    p.add_argument("--val-fraction", type=float, default=0.1)
+    p.add_argument("--workers", type=int, default=8)
+    args = p.parse_args(argv)
+    env = setup(seed=0)
+    dev = env.device
+    t0 = time.perf_counter()
+    items = index_images(args.data).items if args.data else synthetic_items(env.data_dir, args.synthetic, args.store)
+    train, val, _ = split_items(items, n_train=1 - args.val_fraction, n_val=args.val_fraction, n_test=0.0, seed=0)
+    xtr, ytr = decode_all(train, args.store, args.workers)
+    xva, yva = decode_all(val, args.store, args.workers)
+    t_data = time.perf_counter() - t0
+    print(f"데이터: 훈련 {len(train)}장, 검증 {len(val)}장, 준비 {t_data:.1f}초 ({'진짜 사진' if args.data else '합성'})")
+    xtr, ytr, xva, yva = (t.to(dev) for t in (xtr, ytr, xva, yva))
+    train_b = DeviceBatches(xtr, ytr, args.batch, args.size, train=True)
+    val_b = DeviceBatches(xva, yva, args.batch, args.size, train=False)
+    model = build_model(args.arch).to(dev)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        model = model.to(memory_format=torch.channels_last)
+    decay = [p_ for n, p_ in model.named_parameters() if p_.ndim > 1]
+    no_decay = [p_ for n, p_ in model.named_parameters() if p_.ndim <= 1]  # BN과 편향에는 가중치 감쇠 없음
+    opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}],
+                          lr=args.lr, momentum=0.9, nesterov=True)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr * args.batch / 256, epochs=args.epochs,
+                                                steps_per_epoch=len(train_b), pct_start=0.25)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    amp = torch.bfloat16 if cuda else None
+    best, t_train = 0.0, time.perf_counter()
+    for epoch in range(args.epochs):
+        tr = train_one_epoch(model, train_b, loss_fn, opt, dev, amp_dtype=amp, channels_last=cuda,
+                             scheduler=sched, epoch=epoch, progress=False)
+        va = evaluate(model, val_b, loss_fn, dev, amp_dtype=amp, channels_last=cuda, progress=False)
+        best = max(best, va["acc"])
+        print(f"에폭 {epoch + 1:2d}/{args.epochs} 훈련 정확도 {tr['acc']:.3f} 검증 정확도 {va['acc']:.4f} "
+              f"({time.perf_counter() - t_train:.0f}초)")
+    seconds = time.perf_counter() - t_train
+    print(f"결과: {args.arch} {args.size}px {args.epochs}에폭, 최고 검증 정확도 {best:.4f}, 학습 {seconds:.0f}초 "
+          f"({len(train) * args.epochs / seconds:.0f} 이미지/초), 데이터 준비 {t_data:.0f}초, 장치 "
+          f"{torch.cuda.get_device_name(0) if cuda else dev.type}")
+
+
+if __name__ == "__main__":
+    main()

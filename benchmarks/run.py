@@ -1,0 +1,99 @@
+"""학습 처리량 벤치마크: 강의 엔진과 교재식 루프를 같은 모델·데이터·배치로 나란히 잽니다.
+
+    python -m benchmarks.run                 # CPU(스레드 2개), GPU가 있으면 GPU도
+    python -m benchmarks.run --small         # 작게: 모델 LeNet·ResNet-18, 단계 수 축소
+
+측정은 설정마다 새 프로세스에서 해서 최대 메모리(CPU는 최대 RSS, GPU는 최대 할당량)가 섞이지 않게 합니다.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks import loops
+
+MODELS = ("lenet", "resnet18", "resnet50")
+
+
+def _run_one(spec: dict) -> dict:
+    """설정 하나를 새 파이썬 프로세스에서 재고 결과 사전을 받습니다."""
+    cmd = [sys.executable, "-m", "benchmarks.loops", json.dumps(spec)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {**spec, "error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "실패"}
+    return {**spec, **json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def _specs(args: argparse.Namespace, data_root: str) -> list[dict]:
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() and not args.cpu_only else [])
+    specs = []
+    for device in devices:
+        for model in args.models:
+            steps = args.steps if device == "cuda" else args.cpu_steps
+            batch = args.batch if device == "cuda" else args.cpu_batch
+            for loop in ("textbook", "course") + (("course+compile",) if device == "cuda" and args.compile else ()):
+                specs.append(dict(device=device, model=model, loop=loop, steps=steps, batch=batch,
+                                  size=args.size, data=data_root, threads=args.threads))
+    return specs
+
+
+def _table(rows: list[dict]) -> str:
+    head = f"{'장치':<6}{'모델':<10}{'루프':<16}{'이미지/초':>10}{'최대 메모리(MB)':>16}{'배율':>8}"
+    lines = [head, "-" * len(head)]
+    base = {}
+    for r in rows:
+        key = (r["device"], r["model"])
+        ips = r.get("images_per_s")
+        if r["loop"] == "textbook" and ips:
+            base[key] = ips
+        ratio = f"{ips / base[key]:.2f}x" if ips and key in base else "-"
+        ips_s = f"{ips:.1f}" if ips else r.get("error", "-")[:30]
+        mem = f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "-"
+        lines.append(f"{r['device']:<6}{r['model']:<10}{r['loop']:<16}{ips_s:>10}{mem:>16}{ratio:>8}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    p.add_argument("--size", type=int, default=224)
+    p.add_argument("--steps", type=int, default=30, help="GPU에서 잴 단계 수")
+    p.add_argument("--cpu-steps", type=int, default=4, help="CPU에서 잴 단계 수")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--cpu-batch", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2, help="CPU 스레드 수 (교실 VM처럼 2)")
+    p.add_argument("--compile", action="store_true", help="GPU에서 torch.compile 도 잽니다")
+    p.add_argument("--cpu-only", action="store_true")
+    p.add_argument("--small", action="store_true", help="LeNet과 ResNet-18만, 단계 축소")
+    p.add_argument("--pipeline", action="store_true", help="데이터 파이프라인(디코딩·증강) 처리량도 잽니다")
+    p.add_argument("--json", type=Path, help="결과를 JSON으로도 저장")
+    args = p.parse_args(argv)
+    if args.small:
+        args.models, args.cpu_steps, args.steps = ["lenet", "resnet18"], 3, 15
+    with tempfile.TemporaryDirectory() as tmp:
+        data_root = str(loops.make_bench_images(Path(tmp), n=max(args.batch, args.cpu_batch) * 4))
+        rows = [_run_one(s) for s in _specs(args, data_root)]
+        pipe = loops.pipeline_table(Path(data_root), args.size, args.threads) if args.pipeline else ""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "없음"
+    print(f"기계: {platform.processor() or platform.machine()}, CPU 스레드 {args.threads}, GPU {gpu}, "
+          f"torch {torch.__version__}, 이미지 {args.size}px, 배치 CPU {args.cpu_batch} / GPU {args.batch}")
+    print(_table(rows))
+    if pipe:
+        print()
+        print(pipe)
+    if args.json:
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    main()
+    print(f"(벤치마크 전체 {time.time() - t0:.0f}초)")

@@ -1,0 +1,208 @@
+"""course_utils.pretrained: 캐시에서 불러오기, 오프라인 대체, 로컬 HTTP 내려받기, 분류기 교체."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+from torchvision import models
+
+from course_utils import pretrained
+from course_utils.pretrained import (
+    find_classifier,
+    load_torchvision_model,
+    replace_classifier,
+    weights_cache_path,
+)
+
+OFFLINE = SimpleNamespace(offline=True, quick=False)
+ONLINE = SimpleNamespace(offline=False, quick=False)
+QUICK = SimpleNamespace(offline=False, quick=True)
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch) -> Path:
+    """빈 임시 TORCH_HOME: 실제 사용자 캐시를 건드리지 않습니다."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    return tmp_path / "torch_home"
+
+
+def _random_state_dict(builder, seed: int, **kwargs) -> dict[str, torch.Tensor]:
+    torch.manual_seed(seed)
+    return builder(weights=None, **kwargs).state_dict()
+
+
+def _assert_same_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    own = model.state_dict()
+    assert own.keys() == state.keys()
+    for key, value in state.items():
+        assert torch.equal(own[key], value), key
+
+
+def test_cache_path_is_what_torchvision_uses(torch_home):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    path = weights_cache_path(weights)
+    assert path == torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    assert weights_cache_path("ResNet18_Weights.IMAGENET1K_V1") == path
+
+
+def test_loads_from_cache_when_offline(torch_home, capsys):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    state = _random_state_dict(models.resnet18, seed=1)
+    path = weights_cache_path(weights)
+    path.parent.mkdir(parents=True)
+    torch.save(state, path)
+
+    torch.manual_seed(2)  # 무작위 초기화였다면 다른 값이 나옵니다
+    model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    assert loaded is True
+    _assert_same_weights(model, state)
+    assert "안내" not in capsys.readouterr().out
+
+
+def test_offline_empty_cache_returns_random_model_with_notice(torch_home, capsys):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    out = capsys.readouterr().out
+    assert loaded is False
+    assert "사전 훈련 가중치" in out and "오프라인" in out and "무작위" in out
+    assert model.fc.out_features == 1000  # 가중치를 썼을 때와 같은 구조
+    assert not weights_cache_path(weights).exists()
+
+
+def test_quick_mode_never_downloads(torch_home, monkeypatch, capsys):
+    def boom(*args, **kwargs):
+        raise AssertionError("빠른 모드에서 내려받으려 했습니다")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", boom)
+    model, loaded = load_torchvision_model(models.resnet18, models.ResNet18_Weights.DEFAULT, QUICK)
+    assert loaded is False
+    assert "빠른 모드" in capsys.readouterr().out
+
+
+def test_corrupt_cache_file_falls_back(torch_home, capsys):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    path = weights_cache_path(weights)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a checkpoint")
+    model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    assert loaded is False
+    assert "지우고" in capsys.readouterr().out
+
+
+def test_none_weights_is_plain_random_model(torch_home):
+    model, loaded = load_torchvision_model(models.resnet18, None, OFFLINE, num_classes=3)
+    assert loaded is False and model.fc.out_features == 3
+
+
+def test_googlenet_fallback_matches_pretrained_structure(torch_home):
+    model, loaded = load_torchvision_model(models.googlenet, models.GoogLeNet_Weights.DEFAULT, OFFLINE)
+    assert loaded is False
+    assert model.aux1 is None and model.aux2 is None  # 가중치를 쓴 googlenet과 같은 구조
+    model.train()
+    out = model(torch.randn(2, 3, 64, 64))
+    assert isinstance(out, torch.Tensor) and out.shape == (2, 1000)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # 테스트 출력에 접속 기록을 남기지 않습니다
+        pass
+
+
+@pytest.fixture
+def local_server(tmp_path):
+    """127.0.0.1에서만 도는 파일 서버(인터넷 없이 내려받기 경로를 시험)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_downloads_from_url_into_cache(torch_home, local_server, monkeypatch):
+    root, base = local_server
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    state = _random_state_dict(models.resnet18, seed=3)
+    tmp = root / "tmp.pth"
+    torch.save(state, tmp)
+    prefix = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]  # torch가 파일 이름의 해시 접두사를 검사합니다
+    tmp.rename(root / f"resnet18-{prefix}.pth")
+    monkeypatch.setattr(weights.value, "url", f"{base}/resnet18-{prefix}.pth")
+
+    model, loaded = load_torchvision_model(models.resnet18, weights, ONLINE, progress=False)
+    assert loaded is True
+    _assert_same_weights(model, state)
+    assert weights_cache_path(weights).is_file()
+
+
+def test_download_failure_falls_back(torch_home, local_server, monkeypatch, capsys):
+    _, base = local_server
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    monkeypatch.setattr(weights.value, "url", f"{base}/missing-0123abcd.pth")  # 404
+    model, loaded = load_torchvision_model(models.resnet18, weights, ONLINE, progress=False)
+    assert loaded is False
+    assert "내려받기 실패" in capsys.readouterr().out
+    assert isinstance(model, models.ResNet)
+
+
+def test_wrong_weights_type_raises_korean_message():
+    with pytest.raises(TypeError, match="가중치 열거형"):
+        load_torchvision_model(models.resnet18, 123, OFFLINE)
+
+
+@pytest.mark.parametrize(
+    "builder, expected",
+    [(models.resnet18, "fc"), (models.vgg11, "classifier.6"), (models.googlenet, "fc"),
+     (models.mobilenet_v3_small, "classifier.3")],
+)
+def test_find_classifier(builder, expected):
+    with torch.device("meta"):
+        kwargs = {"aux_logits": False, "init_weights": False} if builder is models.googlenet else {}
+        model = builder(**kwargs)
+    assert find_classifier(model) == expected
+
+
+def test_replace_classifier_freeze_trains_only_head():
+    model = models.resnet18(num_classes=1000)
+    replace_classifier(model, 2, freeze=True)
+    assert model.fc.out_features == 2 and model.fc.in_features == 512
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"fc.weight", "fc.bias"}
+    # 한 번의 학습 단계에서 백본은 그대로, 분류기만 바뀌어야 합니다
+    before = model.conv1.weight.clone()
+    head_before = model.fc.weight.clone()
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    model.eval()
+    loss = nn.functional.cross_entropy(model(torch.randn(4, 3, 32, 32)), torch.tensor([0, 1, 0, 1]))
+    loss.backward()
+    optimizer.step()
+    assert torch.equal(model.conv1.weight, before)
+    assert not torch.equal(model.fc.weight, head_before)
+
+
+def test_replace_classifier_vgg_no_freeze():
+    with torch.device("meta"):
+        model = models.vgg11()
+    replace_classifier(model, 2)
+    assert model.classifier[6].out_features == 2
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_replace_classifier_rejects_non_linear():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Linear(4, 2))
+    with pytest.raises(TypeError, match="nn.Linear"):
+        replace_classifier(model, 2, name="0")
+
+
+def test_module_documents_pretrained_deprecation():
+    assert "pretrained=True" in pretrained.__doc__ and "weights=" in pretrained.__doc__
