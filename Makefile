@@ -21,8 +21,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 # 빠른 모드(COURSE_QUICK=1)로 단위 테스트와 모든 노트북을 두 프로세스로 나눠 실행합니다.
+# 프로세스마다 스레드 하나(OMP_NUM_THREADS=1): 두 코어에서 두 프로세스가 스레드를 다투지 않게 합니다.
 test: $(STAMP)
-	COURSE_QUICK=1 MPLBACKEND=Agg $(BIN)/python -m pytest -n 2 --dist loadfile --nbmake --nbmake-timeout=600 tests notebooks
+	COURSE_QUICK=1 COURSE_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --nbmake --nbmake-timeout=600 tests notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

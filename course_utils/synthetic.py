@@ -23,7 +23,7 @@ import numpy as np
 __all__ = ["make_classification_set", "make_detection_set", "render_pet_image", "render_detection_image",
            "mask_to_polygons", "GENERATOR_VERSION"]
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 _MARKER = ".synthetic.json"
 _SHIFT = 4  # cv2 의 소수점 좌표(1/16 픽셀) 그리기
 _SCALE = float(1 << _SHIFT)
@@ -83,6 +83,7 @@ class _Canvas:
 
 # ----------------------------------------------------------------------------- 얼굴 부분
 def _draw_ears(cv: _Canvas, rng: np.random.Generator, pointed: bool, species: int, fur, ry: float) -> None:
+    """귀 두 개: 뾰족한 삼각형(고양이), 끝이 둥근 선 귀(일부 개), 옆으로 처진 귀(대부분의 개)."""
     inner = np.array([235, 160, 170]) if rng.random() < 0.7 else _shade(fur, 0.7)
     ear_col = fur if rng.random() < 0.6 else _shade(fur, rng.uniform(0.5, 0.8))
     spread = rng.uniform(0.45, 0.8)  # 귀가 옆으로 벌어진 정도(라디안)
@@ -96,11 +97,10 @@ def _draw_ears(cv: _Canvas, rng: np.random.Generator, pointed: bool, species: in
             w = rng.uniform(0.28, 0.36) if species == CAT else rng.uniform(0.32, 0.45)
             base = base * 0.82
             tip = base + up * h + tang * side * rng.uniform(-0.05, 0.12)
-            if species == CAT:  # 뾰족한 끝
+            if species == CAT:  # 뾰족한 삼각형
                 ear = np.stack([base - tang * w, tip, base + tang * w])
-            else:  # 개의 선 귀: 끝이 둥글다
-                tipc = _ellipse(*(base + up * (h * 0.75)), w * 0.75, h * 0.3, np.arctan2(up[1], up[0]) + np.pi / 2, 12)
-                ear = np.concatenate([[base - tang * w], tipc[tipc @ up >= (base + up * h * 0.7) @ up], [base + tang * w]])
+            else:  # 개의 선 귀: 위로 길쭉한 타원이라 끝이 둥글다
+                ear = _ellipse(*(base + up * h * 0.45), h * 0.55, w * 0.8, np.arctan2(up[1], up[0]), 16)
             cv.poly(ear, ear_col, body=True)
             c = ear.mean(axis=0)
             cv.poly(c + (ear - c) * 0.55 + up * 0.05, inner)

@@ -32,12 +32,23 @@ _font_ready = False
 class CourseFigure(Figure):
     """셀의 마지막 줄에서 돌려받아도 노트북에 한 번만 그려지는 Figure.
 
-    보통의 Figure 를 돌려주면 inline 백엔드가 한 번, 출력 표시가 또 한 번 그려 그림이 두 번 나옵니다.
+    보통의 Figure 를 셀 마지막 줄에서 돌려주면 출력 표시가 한 번, 셀이 끝날 때 inline 백엔드가 또 한 번 그려
+    그림이 두 번 나옵니다. CourseFigure 는 한 번 그려질 때 pyplot 에서 닫혀 두 번째 표시가 생기지 않습니다.
     """
 
 
+def _png_and_close(fig: Figure) -> bytes:
+    """그림을 PNG 로 그린 뒤 pyplot 목록에서 닫습니다 (닫힌 그림도 변수로 다시 표시할 수 있습니다)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
 def _quiet_figure_repr() -> None:
-    """IPython 안이면 CourseFigure 의 그림 출력(png 등)을 끄고 inline 백엔드의 출력만 남깁니다."""
+    """IPython 안이면 CourseFigure 의 PNG 표시를 '그리고 닫기'로 바꿔 한 번만 보이게 합니다."""
     try:
         from IPython import get_ipython
         ip = get_ipython()
@@ -45,10 +56,9 @@ def _quiet_figure_repr() -> None:
         return
     if ip is None:
         return
-    for mime in ("image/png", "image/svg+xml", "image/jpeg", "application/pdf", "text/html"):
-        formatter = ip.display_formatter.formatters.get(mime)
-        if formatter is not None:
-            formatter.for_type(CourseFigure, lambda fig: None)
+    formatter = ip.display_formatter.formatters.get("image/png")
+    if formatter is not None:
+        formatter.for_type(CourseFigure, _png_and_close)
 
 
 def _korean_font() -> None:

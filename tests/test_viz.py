@@ -142,3 +142,15 @@ def test_plot_history_curves():
 def test_returned_figure_is_not_drawn_twice_in_notebooks():
     fig = viz.show_images([_solid(10)])
     assert isinstance(fig, viz.CourseFigure)
+
+
+def test_notebook_display_draws_png_once_and_closes_figure():
+    """노트북 표시용 함수: PNG 바이트를 만들고 pyplot 에서 닫아, 셀 끝의 자동 표시가 다시 그리지 않게 합니다."""
+    import matplotlib.pyplot as plt
+
+    fig = viz.show_images([torch.rand(3, 8, 8) for _ in range(2)])
+    assert fig.number in plt.get_fignums()
+    png = viz._png_and_close(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fig.number not in plt.get_fignums()
+    assert viz._png_and_close(fig)[:4] == b"\x89PNG"  # 닫힌 그림도 다시 표시할 수 있습니다
