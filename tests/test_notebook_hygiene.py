@@ -58,8 +58,9 @@ def test_title_goals_setup_and_one_mode_cell(path: Path):
     picks = [c for c in code if "env.pick(" in c]
     assert len(picks) <= 1, "모드별 설정은 한 셀에만 둡니다"
     text = "\n".join(code)
-    assert "COURSE_QUICK" not in text and "env.quick" not in text and "env.mode" not in text, \
-        "모드에 따른 분기는 env.pick 셀 하나로만 합니다"
+    branches = re.findall(r"^.*\b(?:if|elif|while)\b.*env\.mode.*$|^.*env\.mode.*\bif\b.*$", text, re.M)
+    assert "COURSE_QUICK" not in text and "env.quick" not in text and not branches, \
+        f"모드에 따른 분기는 env.pick 셀 하나로만 합니다: {branches}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
