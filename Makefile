@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# root로 실행할 때(컨테이너, Colab 비슷한 VM)만 --allow-root를 붙입니다.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 # 빠른 모드(COURSE_QUICK=1)로 단위 테스트와 모든 노트북을 두 프로세스로 나눠 실행합니다.
 # 프로세스마다 스레드 하나(OMP_NUM_THREADS=1): 두 코어에서 두 프로세스가 스레드를 다투지 않게 합니다.

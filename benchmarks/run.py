@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     p.add_argument("--size", type=int, default=224)
     p.add_argument("--steps", type=int, default=30, help="GPU에서 잴 단계 수")
-    p.add_argument("--cpu-steps", type=int, default=4, help="CPU에서 잴 단계 수")
+    p.add_argument("--cpu-steps", type=int, default=8, help="CPU에서 잴 단계 수")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--cpu-batch", type=int, default=16)
     p.add_argument("--threads", type=int, default=2, help="CPU 스레드 수 (교실 VM처럼 2)")
