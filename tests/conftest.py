@@ -6,6 +6,7 @@ from pathlib import Path
 
 import matplotlib
 import pytest
+import torch
 
 matplotlib.use("Agg")
 os.environ.setdefault("COURSE_OFFLINE", "1")
@@ -20,3 +21,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data 가 없어 실데이터 테스트를 건너뜁니다")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_thread():
+    """학습하는 테스트는 torch 스레드 하나로: 2코어에 작업자 2개(-n 2)면 스레드끼리 다투느라 몇 배 느려집니다."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

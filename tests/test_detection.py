@@ -58,14 +58,6 @@ def test_to_model_input_scales_uint8_and_moves_targets():
     assert targets[0]["image_id"] == 3 and targets[0]["boxes"].shape == (0, 4)
 
 
-@pytest.fixture
-def one_thread():
-    """아주 작은 모델은 스레드 하나가 더 빠릅니다(붐비는 2코어 기계에서 스레드끼리 다투지 않게)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_training_lowers_loss_and_learns_to_detect(one_thread):
     torch.manual_seed(0)

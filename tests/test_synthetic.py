@@ -218,14 +218,6 @@ def test_colour_alone_is_not_enough(small64):
     assert acc < 0.65, acc
 
 
-@pytest.fixture
-def one_thread():
-    """CI 는 코어 2개에 작업자 2개(-n 2)라 스레드를 여럿 쓰면 서로 기다리느라 몇 배 느려집니다."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 
 def test_small_cnn_needs_real_training(small64, one_thread):
     """64 px, 클래스당 1000장. 같은 작은 CNN 이 10번 갱신 뒤에는 찍기 수준, 300번(약 5 에폭) 뒤에는 85% 이상.
