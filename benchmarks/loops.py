@@ -97,14 +97,21 @@ def textbook_epoch(model, loader, criterion, optimizer, device) -> None:
 
 
 def _loaders(spec: dict, items, device: torch.device):
-    """루프 종류에 맞는 DataLoader: 교재식은 작업자 0개·매번 디코딩, 강의 엔진은 디코딩 캐시와 작업자."""
+    """루프 종류에 맞는 로더: 교재식은 작업자 0개·매번 디코딩, 강의 엔진은 디코딩 캐시와 작업자,
+    course+gpu는 장치 위 uint8 묶음과 GPU 증강(benchmarks.recipe와 같은 방식)."""
     if spec["loop"] == "textbook":
         return DataLoader(TextbookDataset(items, spec["size"]), batch_size=spec["batch"], shuffle=True)
     from course_utils.data import ImageListDataset
     from course_utils.transforms import ImageTransform
 
-    ds = ImageListDataset(items, ImageTransform(spec["size"], MEAN, STD), phase="train",
-                          cache=int(spec["size"] * 256 / 224))
+    store = int(spec["size"] * 256 / 224)
+    if spec["loop"].startswith("course+gpu"):
+        from benchmarks.recipe import DeviceBatches, decode_all
+
+        x, y = decode_all(items, store, workers=min(4, os.cpu_count() or 1))  # 한 번 디코딩한 uint8을 장치에 올려 두고 증강도 장치에서
+        return DeviceBatches(x.to(device), y.to(device), spec["batch"], spec["size"], train=True)
+    # 작업자를 만들기 전에 캐시를 채워야 작업자들이 같은 캐시를 물려받습니다
+    ds = ImageListDataset(items, ImageTransform(spec["size"], MEAN, STD), phase="train", cache=store).fill_cache()
     workers = 0 if device.type == "cpu" else 4
     return DataLoader(ds, batch_size=spec["batch"], shuffle=True, num_workers=workers,
                       pin_memory=device.type == "cuda", persistent_workers=workers > 0)
@@ -128,7 +135,7 @@ def measure(spec: dict) -> dict:
     if device.type == "cuda" and spec["loop"] != "textbook":
         torch.backends.cudnn.benchmark = True
         model = model.to(memory_format=torch.channels_last)
-        if spec["loop"] == "course+compile":
+        if spec["loop"].endswith("+compile"):
             model = torch.compile(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     criterion = nn.CrossEntropyLoss()
