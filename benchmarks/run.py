@@ -24,10 +24,13 @@ from benchmarks import loops
 MODELS = ("lenet", "resnet18", "resnet50")
 
 
-def _run_one(spec: dict) -> dict:
+def _run_one(spec: dict, timeout: float = 600) -> dict:
     """설정 하나를 새 파이썬 프로세스에서 재고 결과 사전을 받습니다."""
     cmd = [sys.executable, "-m", "benchmarks.loops", json.dumps(spec)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {**spec, "error": f"{timeout:.0f}초 시간 초과"}
     if out.returncode != 0:
         return {**spec, "error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "실패"}
     return {**spec, **json.loads(out.stdout.strip().splitlines()[-1])}
@@ -96,7 +99,11 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sizes = [args.steps * args.batch if d == "cuda" else args.cpu_steps * args.cpu_batch for d in _devices(args)]
         data_root = str(loops.make_bench_images(Path(tmp), n=max(sizes + [args.cpu_batch * 4])))
-        rows = [_run_one(s) for s in _specs(args, data_root)]
+        rows = []
+        for spec in _specs(args, data_root):
+            rows.append(_run_one(spec))
+            print(f"  {spec['device']} {spec['model']} {spec['loop']}: {rows[-1].get('images_per_s', rows[-1].get('error'))}",
+                  flush=True)
         pipe = loops.pipeline_table(Path(data_root), args.size, args.threads) if args.pipeline else ""
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "없음"
     print(f"기계: {platform.processor() or platform.machine()}, CPU 스레드 {args.threads}, GPU {gpu}, "

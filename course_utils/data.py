@@ -193,6 +193,18 @@ def split_items(items: Sequence[Any], n_train: int | float = 400, n_val: int | f
 
 # ---------------------------------------------------------------- Dataset
 
+def cache_size_for(n_images: int, short_side: int | None, max_gib: float = 2.0) -> int | None:
+    """디코딩 캐시의 짧은 변 크기. n장을 그 크기로 줄여 둔 uint8(가로세로 4:3으로 어림)이 max_gib를 넘으면 None.
+
+    사진 수백 장이면 캐시가 에포크마다의 JPEG 디코딩을 없애 주고, 25,000장 x 256px(약 6.5 GB)처럼
+    메모리를 넘칠 만큼 많으면 캐시 없이 매번 디코딩합니다.
+    """
+    if not short_side:
+        return None
+    need_gib = n_images * short_side * (short_side * 4 / 3) * 3 / 2**30
+    return int(short_side) if need_gib <= max_gib else None
+
+
 def _needs_phase(transform: Callable) -> bool:
     """transform이 교재식 (img, phase)인지: 두 번째 인자가 기본값이 없거나 이름이 phase이면 그렇습니다.
 

@@ -423,3 +423,14 @@ def test_real_oxford_pets_sample_coco():
     image, mask = cdata.PetsSegmentation(SHARED / "oxford-pets-sample", split="val")[0]
     assert image.dtype == torch.float32 and set(mask.unique().tolist()) == {0, 1}
     print(f"\n[oxford-pets-sample] {len(ds)}장, 검사 포함 준비 {built:.2f}초, 전체 읽기 {time.perf_counter() - start:.2f}초")
+
+
+def test_cache_size_for_memory_budget():
+    from course_utils.data import cache_size_for
+
+    assert cache_size_for(400, 256) == 256                 # 사진 400장 x 256px: 약 0.1 GB
+    assert cache_size_for(25_000, 256) is None             # 25,000장 x 256px: 약 6.5 GB
+    assert cache_size_for(25_000, 256, max_gib=8) == 256
+    assert cache_size_for(750, None) is None               # 캐시를 원하지 않으면 그대로 None
+    n_fit = int(2 * 2**30 / (256 * 256 * 4 / 3 * 3))       # 2 GiB에 딱 들어가는 장수
+    assert cache_size_for(n_fit, 256) == 256 and cache_size_for(n_fit + 1, 256) is None

@@ -1,0 +1,48 @@
+"""벤치마크 도구: 잴 루프 고르기, 세 루프가 같은 수의 이미지를 실제로 학습하는지, GPU 레시피의 배치 반복자."""
+from __future__ import annotations
+
+import argparse
+
+import pytest
+import torch
+
+from benchmarks import loops, recipe
+from benchmarks.run import _loops, _specs
+
+
+def test_loops_per_device_and_compile_choice():
+    assert _loops("cpu", "resnet18", compile_models=[]) == ("textbook", "course")
+    assert _loops("cuda", "lenet", compile_models=None) == ("textbook", "course", "course+gpu")
+    assert _loops("cuda", "lenet", compile_models=[])[-1] == "course+gpu+compile"  # --compile 만: 모든 모델
+    assert "course+gpu+compile" not in _loops("cuda", "lenet", compile_models=["resnet18"])
+    assert _loops("cuda", "resnet18", compile_models=["resnet18"])[-1] == "course+gpu+compile"
+
+
+def test_specs_use_cpu_settings_on_cpu():
+    args = argparse.Namespace(devices=["cpu"], models=["lenet", "resnet18"], steps=30, batch=64, cpu_steps=3,
+                              cpu_batch=8, size=64, threads=1, compile=None)
+    specs = _specs(args, "/tmp/x")
+    assert [(s["model"], s["loop"]) for s in specs] == [("lenet", "textbook"), ("lenet", "course"),
+                                                      ("resnet18", "textbook"), ("resnet18", "course")]
+    assert {(s["steps"], s["batch"], s["device"]) for s in specs} == {(3, 8, "cpu")}
+
+
+@pytest.mark.parametrize("loop", ["textbook", "course", "course+gpu"])
+def test_measure_trains_every_image(tmp_path, loop, one_thread):
+    root = loops.make_bench_images(tmp_path, n=12)
+    spec = dict(device="cpu", model="lenet", loop=loop, steps=3, batch=4, size=32, data=str(root), threads=1)
+    out = loops.measure(spec)
+    assert out["seconds"] > 0 and out["peak_mb"] > 0
+    assert out["images_per_s"] == pytest.approx(12 / out["seconds"])
+
+
+def test_device_batches_cover_each_image_once():
+    x = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 8, 8).contiguous()
+    y = torch.arange(10)
+    train = recipe.DeviceBatches(x, y, batch=4, size=6, train=True)
+    seen = torch.cat([yb for _, yb in train])
+    assert len(train) == 2 and len(seen) == 8 and len(set(seen.tolist())) == 8  # 나머지 2장은 버림(drop_last)
+    xb, _ = next(iter(train))
+    assert xb.shape == (4, 3, 6, 6) and xb.dtype == torch.float32
+    val = recipe.DeviceBatches(x, y, batch=4, size=6, train=False)
+    assert len(val) == 3 and torch.equal(torch.cat([yb for _, yb in val]), y)  # 검증은 전부, 순서대로
