@@ -39,7 +39,7 @@ class SquareUint8(Dataset):
         return len(self.items)
 
     def __getitem__(self, i: int):
-        from course_utils.data import load_rgb
+        from course_utils.images import load_rgb
 
         path, label = self.items[i]
         return self.tf(v2.functional.pil_to_tensor(load_rgb(path))), label

@@ -25,7 +25,7 @@ from pycocotools import mask as mask_utils
 from torch.utils.data import Dataset
 from torchvision import tv_tensors
 
-from .data import SKIP_REASONS, check_image, load_rgb
+from .images import SKIP_REASONS, check_image, load_rgb
 
 PET_CLASSES = ["background", "cat", "dog"]
 SEG_CLASSES = ["background", "pet"]

@@ -14,6 +14,8 @@ import torch
 from PIL import Image
 
 from course_utils import data as cdata
+from course_utils import coco as ccoco
+from course_utils import sources as csources
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -224,9 +226,9 @@ def _env(tmp_path, quick, offline=True):
 
 
 def test_find_quick_mode_is_synthetic_and_announced(tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(cdata.DOGS_VAR, raising=False)
+    monkeypatch.delenv(csources.DOGS_VAR, raising=False)
     (tmp_path / "data" / "dogs-vs-cats" / "Cat").mkdir(parents=True)  # 진짜 데이터가 있어도 빠른 모드는 합성
-    src = cdata.find_dogs_vs_cats(_env(tmp_path, quick=True), n_per_class=6, size=64)
+    src = csources.find_dogs_vs_cats(_env(tmp_path, quick=True), n_per_class=6, size=64)
     out = capsys.readouterr().out
     assert src.kind == "synthetic" and "[합성 데이터]" in out and "진짜 개/고양이 사진의 성능이 아닙니다" in out
     assert src.root.is_relative_to(tmp_path / "data" / "synthetic")
@@ -235,33 +237,33 @@ def test_find_quick_mode_is_synthetic_and_announced(tmp_path, monkeypatch, capsy
 
 
 def test_find_explicit_path_wins_even_in_quick_mode(messy, tmp_path, monkeypatch):
-    monkeypatch.delenv(cdata.DOGS_VAR, raising=False)
-    assert cdata.find_dogs_vs_cats(_env(tmp_path, quick=True), path=messy).kind == "user"
-    monkeypatch.setenv(cdata.DOGS_VAR, str(messy))
-    src = cdata.find_dogs_vs_cats(_env(tmp_path, quick=True))
+    monkeypatch.delenv(csources.DOGS_VAR, raising=False)
+    assert csources.find_dogs_vs_cats(_env(tmp_path, quick=True), path=messy).kind == "user"
+    monkeypatch.setenv(csources.DOGS_VAR, str(messy))
+    src = csources.find_dogs_vs_cats(_env(tmp_path, quick=True))
     assert src.kind == "user" and src.root == messy
     with pytest.raises(FileNotFoundError, match="Cat/, Dog/"):
-        cdata.find_dogs_vs_cats(_env(tmp_path, quick=True), path=tmp_path / "nowhere")
+        csources.find_dogs_vs_cats(_env(tmp_path, quick=True), path=tmp_path / "nowhere")
 
 
 def test_find_full_mode_local_then_offline_synthetic(messy, tmp_path, monkeypatch, capsys):
-    monkeypatch.delenv(cdata.DOGS_VAR, raising=False)
-    src = cdata.find_dogs_vs_cats(_env(tmp_path, quick=False, offline=True), n_per_class=3, size=64)
+    monkeypatch.delenv(csources.DOGS_VAR, raising=False)
+    src = csources.find_dogs_vs_cats(_env(tmp_path, quick=False, offline=True), n_per_class=3, size=64)
     assert src.kind == "synthetic" and "PetImages" in capsys.readouterr().out  # 손으로 받는 방법 안내
     (tmp_path / "data" / "dogs-vs-cats").mkdir(parents=True)
     for cls in ("Cat", "Dog"):
         (messy / cls).rename(tmp_path / "data" / "dogs-vs-cats" / cls)
-    assert cdata.find_dogs_vs_cats(_env(tmp_path, quick=False, offline=True)).kind == "local"
+    assert csources.find_dogs_vs_cats(_env(tmp_path, quick=False, offline=True)).kind == "local"
 
 
 def test_dataset_status(messy, tmp_path, monkeypatch):
-    monkeypatch.delenv(cdata.DOGS_VAR, raising=False)
-    monkeypatch.delenv(cdata.PETS_VAR, raising=False)
-    rows = cdata.dataset_status(_env(tmp_path, quick=True))
+    monkeypatch.delenv(csources.DOGS_VAR, raising=False)
+    monkeypatch.delenv(csources.PETS_VAR, raising=False)
+    rows = csources.dataset_status(_env(tmp_path, quick=True))
     assert [r["present"] for r in rows] == [False, False, False]
     assert all({"name", "path", "present", "n_images", "how"} <= set(r) for r in rows)
-    monkeypatch.setenv(cdata.DOGS_VAR, str(messy))
-    row = cdata.dataset_status(_env(tmp_path, quick=True))[0]
+    monkeypatch.setenv(csources.DOGS_VAR, str(messy))
+    row = csources.dataset_status(_env(tmp_path, quick=True))[0]
     assert row["present"] and row["n_images"] == 14 and row["path"] == str(messy)
 
 
@@ -287,39 +289,39 @@ def _fake_oxford(root: Path) -> None:
 
 def test_oxford_layout_boxes_from_trimap(tmp_path):
     _fake_oxford(tmp_path / "oxford-iiit-pet")
-    ds = cdata.PetsDetection(tmp_path, split="all")  # 상위 폴더를 줘도 찾음
+    ds = ccoco.PetsDetection(tmp_path, split="all")  # 상위 폴더를 줘도 찾음
     assert ds.format == "oxford" and len(ds) == 3 and [p.name for p in ds.skipped["zero_byte"]] == ["broken_9.jpg"]
     got = {ds.paths[i].stem: ds[i][1] for i in range(len(ds))}
     assert got["Bengal_1"]["boxes"].tolist() == [[5, 8, 30, 40]] and got["Bengal_1"]["labels"].tolist() == [1]
     assert got["pug_2"]["boxes"].tolist() == [[10, 4, 50, 20]] and got["pug_2"]["labels"].tolist() == [2]
     assert got["pug_2"]["masks"].shape == (1, 48, 60) and int(got["pug_2"]["masks"].sum()) == 40 * 16
-    seg = cdata.PetsSegmentation(tmp_path / "oxford-iiit-pet", split="all")
+    seg = ccoco.PetsSegmentation(tmp_path / "oxford-iiit-pet", split="all")
     image, mask = seg[0]
     assert image.dtype == torch.float32 and image.shape == (3, 48, 60) and mask.dtype == torch.int64
     assert set(mask.unique().tolist()) == {0, 1, 255}  # 경계(3)는 무시(255)
 
 
 def test_dataset_status_counts_pet_images_not_trimaps(tmp_path, monkeypatch):
-    monkeypatch.delenv(cdata.PETS_VAR, raising=False)
+    monkeypatch.delenv(csources.PETS_VAR, raising=False)
     _fake_oxford(tmp_path / "data" / "oxford-iiit-pet")
-    row = cdata.dataset_status(_env(tmp_path, quick=True))[1]
+    row = csources.dataset_status(_env(tmp_path, quick=True))[1]
     assert row["present"] and row["n_images"] == 4  # 트라이맵 PNG는 세지 않음
-    monkeypatch.setenv(cdata.PETS_VAR, str(tmp_path / "nowhere"))
-    assert cdata.dataset_status(_env(tmp_path, quick=True))[1]["present"] is False
+    monkeypatch.setenv(csources.PETS_VAR, str(tmp_path / "nowhere"))
+    assert csources.dataset_status(_env(tmp_path, quick=True))[1]["present"] is False
 
 
 def test_train_val_split_is_seeded_and_disjoint(tmp_path):
     from course_utils import synthetic
 
     root = synthetic.make_detection_set(tmp_path / "syn", n_images=20, size=64, seed=0, max_pets=2)
-    tr = cdata.PetsDetection(root, split="train")
-    va = cdata.PetsDetection(root, split="val")
+    tr = ccoco.PetsDetection(root, split="train")
+    va = ccoco.PetsDetection(root, split="val")
     assert len(tr) == 16 and len(va) == 4 and not set(tr.paths) & set(va.paths)
-    assert cdata.PetsDetection(root, split="val").paths == va.paths
-    assert cdata.PetsDetection(root, split="val", seed=1).paths != va.paths
+    assert ccoco.PetsDetection(root, split="val").paths == va.paths
+    assert ccoco.PetsDetection(root, split="val", seed=1).paths != va.paths
     coco = json.loads((Path(root) / "instances.json").read_text())
     n_anns = {img["file_name"]: sum(a["image_id"] == img["id"] for a in coco["annotations"]) for img in coco["images"]}
-    tr_bbox = cdata.PetsDetection(root, split="train", box_source="bbox")
+    tr_bbox = ccoco.PetsDetection(root, split="train", box_source="bbox")
     for i in range(len(tr)):
         image, target = tr[i]
         h, w = image.shape[-2:]
@@ -333,7 +335,7 @@ def test_train_val_split_is_seeded_and_disjoint(tmp_path):
         # 합성 데이터의 bbox는 보이는 픽셀을 감싸므로 다각형에서 계산한 상자와 2픽셀 안쪽으로 같음
         bbox_boxes = tr_bbox[i][1]["boxes"]
         assert torch.allclose(bbox_boxes, target["boxes"], atol=2.0)
-    images, targets = cdata.detection_collate([tr[0], tr[1]])
+    images, targets = ccoco.detection_collate([tr[0], tr[1]])
     assert len(images) == 2 and isinstance(targets[0], dict)
 
 
@@ -341,7 +343,7 @@ def test_detection_with_v2_transforms_moves_boxes(tmp_path):
     from torchvision.transforms import v2
 
     _fake_oxford(tmp_path)
-    ds = cdata.PetsDetection(tmp_path, split="all", transforms=v2.Compose([v2.Resize((24, 30)), v2.RandomHorizontalFlip(1.0)]))
+    ds = ccoco.PetsDetection(tmp_path, split="all", transforms=v2.Compose([v2.Resize((24, 30)), v2.RandomHorizontalFlip(1.0)]))
     image, target = ds[[p.stem for p in ds.paths].index("Bengal_1")]
     assert image.shape == (3, 24, 30) and target["masks"].shape == (1, 24, 30)
     assert target["boxes"].tolist() == [[15.0, 4.0, 27.5, 20.0]]  # 반으로 줄이고 좌우 뒤집기
@@ -351,11 +353,11 @@ def test_with_course_detection_and_segmentation_transforms(tmp_path):
     from course_utils.transforms import detection_transforms, segmentation_transforms
 
     _fake_oxford(tmp_path)
-    det = cdata.PetsDetection(tmp_path, split="all", transforms=detection_transforms(train=True, size=32))
+    det = ccoco.PetsDetection(tmp_path, split="all", transforms=detection_transforms(train=True, size=32))
     image, target = det[0]
     assert image.shape == (3, 32, 32) and image.dtype == torch.float32
     assert target["masks"].shape[-2:] == (32, 32) and len(target["boxes"]) == len(target["labels"]) == 1
-    seg = cdata.PetsSegmentation(tmp_path, split="all", transforms=segmentation_transforms(train=False, size=32))
+    seg = ccoco.PetsSegmentation(tmp_path, split="all", transforms=segmentation_transforms(train=False, size=32))
     batch = torch.utils.data.default_collate([seg[i] for i in range(len(seg))])
     assert batch[0].shape == (3, 3, 32, 32) and batch[1].shape == (3, 32, 32) and batch[1].dtype == torch.int64
     assert set(batch[1].unique().tolist()) <= {0, 1, 255} and batch[0].mean().abs() < 3
@@ -367,9 +369,9 @@ def test_coco_labels_from_category_names_or_species(tmp_path):
     base = dict(images=[dict(id=5, file_name="a.jpg", width=60, height=48, species="dog")],
                 annotations=[dict(id=1, image_id=5, category_id=0, bbox=[2, 2, 18, 18], segmentation=poly, iscrowd=0)])
     (tmp_path / "instances.json").write_text(json.dumps({**base, "categories": [dict(id=0, name="pet")]}))
-    assert cdata.PetsDetection(tmp_path, split="all")[0][1]["labels"].tolist() == [2]  # species에서
+    assert ccoco.PetsDetection(tmp_path, split="all")[0][1]["labels"].tolist() == [2]  # species에서
     (tmp_path / "instances.json").write_text(json.dumps({**base, "categories": [dict(id=0, name="cat")]}))
-    _, target = cdata.PetsDetection(tmp_path, split="all")[0]
+    _, target = ccoco.PetsDetection(tmp_path, split="all")[0]
     assert target["labels"].tolist() == [1] and target["image_id"] == 5  # 범주 이름이 먼저
     assert int(target["masks"].sum()) == 18 * 18
 
@@ -392,7 +394,7 @@ def test_real_dogs_vs_cats_mini():
 @pytest.mark.skipif(not (SHARED / "oxford-pets-sample").is_dir(), reason="../shared/data 가 없습니다")
 def test_real_oxford_pets_sample_coco():
     start = time.perf_counter()
-    ds = cdata.PetsDetection(SHARED / "oxford-pets-sample", split="all")
+    ds = ccoco.PetsDetection(SHARED / "oxford-pets-sample", split="all")
     built = time.perf_counter() - start
     assert len(ds) == 370 and ds.format == "coco" and sum(len(v) for v in ds.skipped.values()) == 0
     species = []
@@ -410,17 +412,17 @@ def test_real_oxford_pets_sample_coco():
         species.append(int(target["labels"][0]))
     assert species.count(1) == 120 and species.count(2) == 250
     # 이 표본의 bbox는 머리 상자(Oxford xmls)이고 다각형은 몸 전체입니다: box_source='bbox'이면 그 상자를 그대로
-    heads = cdata.PetsDetection(SHARED / "oxford-pets-sample", split="all", box_source="bbox")
+    heads = ccoco.PetsDetection(SHARED / "oxford-pets-sample", split="all", box_source="bbox")
     _, t_head = heads[0]
     _, t_body = ds[0]
     assert t_head["boxes"].tolist() == [[54.0, 36.0, 319.0, 235.0]]  # instances.json의 [54, 36, 265, 199]
     area = lambda b: float((b[0, 2] - b[0, 0]) * (b[0, 3] - b[0, 1]))
     smaller = sum(area(heads[i][1]["boxes"]) < area(ds[i][1]["boxes"]) for i in range(0, 370, 37))
     assert smaller >= 8  # 머리 상자가 몸 전체 상자보다 작은 경우가 대부분
-    tr = cdata.PetsDetection(SHARED / "oxford-pets-sample", split="train")
-    va = cdata.PetsDetection(SHARED / "oxford-pets-sample", split="val")
+    tr = ccoco.PetsDetection(SHARED / "oxford-pets-sample", split="train")
+    va = ccoco.PetsDetection(SHARED / "oxford-pets-sample", split="val")
     assert (len(tr), len(va)) == (296, 74)
-    image, mask = cdata.PetsSegmentation(SHARED / "oxford-pets-sample", split="val")[0]
+    image, mask = ccoco.PetsSegmentation(SHARED / "oxford-pets-sample", split="val")[0]
     assert image.dtype == torch.float32 and set(mask.unique().tolist()) == {0, 1}
     print(f"\n[oxford-pets-sample] {len(ds)}장, 검사 포함 준비 {built:.2f}초, 전체 읽기 {time.perf_counter() - start:.2f}초")
 

@@ -15,6 +15,9 @@ import pytest
 from PIL import Image
 
 from course_utils import data as cdata
+from course_utils import coco as ccoco
+from course_utils import __main__ as cmain
+from course_utils import sources as csources
 from course_utils import download as dl
 
 
@@ -233,8 +236,8 @@ def test_find_dogs_vs_cats_downloads_petimages_layout(server, tmp_path, monkeypa
     src = dl.Source(server.url + "/kagglecatsanddogs_5340.zip", "kagglecatsanddogs_5340.zip",
                     sha256=_sha(body), size=len(body))
     monkeypatch.setitem(dl.SOURCES, "dogs-vs-cats", [src])
-    monkeypatch.delenv(cdata.DOGS_VAR, raising=False)
-    found = cdata.find_dogs_vs_cats(_env(tmp_path))
+    monkeypatch.delenv(csources.DOGS_VAR, raising=False)
+    found = csources.find_dogs_vs_cats(_env(tmp_path))
     assert found.kind == "downloaded" and "내려받은 데이터" in capsys.readouterr().out
     assert found.root == tmp_path / "data" / "dogs-vs-cats"
     assert sorted(p.name for p in (found.root / "Cat").iterdir()) == ["0.jpg", "1.jpg", "2.jpg", "3.jpg", "Thumbs.db"]
@@ -247,7 +250,7 @@ def test_find_dogs_vs_cats_downloads_petimages_layout(server, tmp_path, monkeypa
     assert {cdata.label_from_path(p) for p, lab in index.items if lab == 1} == {"Dog"}
     # 두 번째 실행은 이미 있는 폴더를 씁니다 (다시 받지 않음)
     n = len(server.handler.log)
-    assert cdata.find_dogs_vs_cats(_env(tmp_path)).kind == "local"
+    assert csources.find_dogs_vs_cats(_env(tmp_path)).kind == "local"
     assert len(server.handler.log) == n
     leftovers = [p.name for p in (tmp_path / "data").iterdir()]
     assert sorted(leftovers) == ["dogs-vs-cats", "downloads"]
@@ -259,7 +262,7 @@ def test_cli_download_reports_unreachable_in_korean(tmp_path, monkeypatch, capsy
     port = sock.getsockname()[1]
     sock.close()
     monkeypatch.setitem(dl.SOURCES, "oxford-pets", [dl.Source(f"http://127.0.0.1:{port}/i.tar.gz", "i.tar.gz")])
-    rc = cdata.main(["--data-dir", str(tmp_path), "download", "oxford-pets", "--timeout", "2"])
+    rc = cmain.main(["--data-dir", str(tmp_path), "download", "oxford-pets", "--timeout", "2"])
     err = capsys.readouterr().err
     assert rc == 1 and "연결할 수 없습니다" in err and "annotations.tar.gz" in err
 
@@ -284,9 +287,9 @@ def test_cli_download_oxford_layout(server, tmp_path, monkeypatch):
     monkeypatch.setitem(dl.SOURCES, "oxford-pets", [
         dl.Source(server.url + "/images.tar.gz", "images.tar.gz", md5=hashlib.md5(images).hexdigest()),
         dl.Source(server.url + "/annotations.tar.gz", "annotations.tar.gz", md5=hashlib.md5(anns).hexdigest())])
-    assert cdata.main(["--data-dir", str(tmp_path), "download", "oxford-pets"]) == 0
+    assert cmain.main(["--data-dir", str(tmp_path), "download", "oxford-pets"]) == 0
     root = tmp_path / "oxford-iiit-pet"
-    ds = cdata.PetsDetection(root, split="all")
+    ds = ccoco.PetsDetection(root, split="all")
     _, target = ds[0]
     assert target["boxes"].tolist() == [[5.0, 10.0, 25.0, 30.0]] and target["labels"].tolist() == [1]
 

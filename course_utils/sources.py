@@ -1,0 +1,230 @@
+"""데이터가 어디서 오는지: 사용자가 준 경로, data/ 아래에 이미 있는 폴더, 내려받기, 합성 데이터.
+
+찾는 순서 (find_dogs_vs_cats, find_pets):
+  1) 인자 path 또는 환경 변수(COURSE_DOGS_VS_CATS, COURSE_PETS)로 준 경로
+  2) <데이터 폴더>/dogs-vs-cats, <데이터 폴더>/oxford-iiit-pet 등 이미 있는 폴더 (전체 모드)
+  3) 내려받기 (전체 모드, 온라인, COURSE_OFFLINE이 아닐 때)
+  4) 합성 데이터 (빠른 모드는 경로를 직접 주지 않는 한 언제나 여기)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import download as dl
+from .coco import find_coco_json
+
+DOGS_VAR, PETS_VAR = "COURSE_DOGS_VS_CATS", "COURSE_PETS"
+
+
+def _has_class_dirs(root: Path) -> bool:
+    """root/Cat, root/Dog 폴더가 있고 파일이 들어 있는지."""
+    return all((root / c).is_dir() and any((root / c).iterdir()) for c in ("Cat", "Dog"))
+
+
+def _count_images(root: Path) -> int:
+    """root 아래 파일 수 (검사 없이 빠르게)."""
+    return sum(1 for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
+               and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"))
+
+
+def _count_pets(root: Path) -> int:
+    """COCO 폴더면 instances.json의 이미지 수, Oxford 폴더면 images/의 JPEG 수."""
+    ann = find_coco_json(root)
+    if ann is not None:
+        return len(json.loads(ann.read_text(encoding="utf-8")).get("images", []))
+    return sum(1 for _ in (root / "images").glob("*.jpg"))
+
+
+# ---------------------------------------------------------------- 찾기
+
+@dataclass
+class DataSource:
+    """찾은 데이터: 폴더, 종류('user'|'local'|'downloaded'|'synthetic'), 한국어 안내문."""
+
+    root: Path
+    kind: str
+    message: str
+
+    @property
+    def synthetic(self) -> bool:
+        return self.kind == "synthetic"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _given_path(path: str | os.PathLike | None, var: str) -> tuple[Path | None, str]:
+    """인자나 환경 변수로 준 경로와 그 출처를 돌려줍니다."""
+    if path is not None:
+        return Path(path).expanduser(), "인자로 준"
+    if os.environ.get(var):
+        return Path(os.environ[var]).expanduser(), f"환경 변수 {var}로 준"
+    return None, ""
+
+
+def _can_download(env: Any) -> bool:
+    """전체 모드이고 오프라인 설정이 아닐 때만 내려받습니다."""
+    return not env.quick and not env.offline
+
+
+def download_dogs_vs_cats(data_dir: Path, *, progress: bool = True, timeout: float = 10.0) -> Path:
+    """Microsoft PetImages zip을 받아 <data_dir>/dogs-vs-cats/Cat, Dog로 풉니다. 그 폴더를 돌려줍니다."""
+    data_dir = Path(data_dir)
+    target = data_dir / "dogs-vs-cats"
+    if _has_class_dirs(target):
+        return target
+    (archive,) = dl.fetch("dogs-vs-cats", data_dir / "downloads", timeout=timeout, progress=progress)
+    staging = data_dir / ".dogs-vs-cats.unpacked"
+    shutil.rmtree(staging, ignore_errors=True)
+    dl.safe_extract(archive, staging)
+    pet = staging / "PetImages" if (staging / "PetImages").is_dir() else staging
+    if not _has_class_dirs(pet):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise dl.DownloadError(f"{archive.name} 안에 PetImages/Cat, PetImages/Dog 폴더가 없습니다.\n"
+                               + dl.MANUAL_STEPS["dogs-vs-cats"])
+    target.mkdir(parents=True, exist_ok=True)
+    for cls in ("Cat", "Dog"):
+        shutil.rmtree(target / cls, ignore_errors=True)
+        os.replace(pet / cls, target / cls)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def download_oxford_pets(data_dir: Path, *, progress: bool = True, timeout: float = 10.0) -> Path:
+    """Oxford-IIIT Pet(images, annotations)을 받아 <data_dir>/oxford-iiit-pet에 풉니다.
+
+    torchvision.datasets.OxfordIIITPet(root=data_dir)도 읽을 수 있는 구조입니다.
+    """
+    target = Path(data_dir) / "oxford-iiit-pet"
+    if _is_oxford(target):
+        return target
+    for archive in dl.fetch("oxford-pets", Path(data_dir) / "downloads", timeout=timeout, progress=progress):
+        dl.safe_extract(archive, target)
+    return target
+
+
+def _synthetic_classification(env: Any, n_per_class: int, size: int, reason: str) -> DataSource:
+    from . import synthetic
+
+    root = Path(env.data_dir) / "synthetic" / f"dogs-vs-cats-{n_per_class}x{size}px"
+    root = Path(synthetic.make_classification_set(root, n_per_class=n_per_class, size=size, seed=0))
+    msg = (f"[합성 데이터] {reason} 그래서 진짜 사진이 아닌 합성 그림(클래스당 {n_per_class}장, {size}px)을 씁니다: "
+           f"{root}\n  결과 수치는 진짜 개/고양이 사진의 성능이 아닙니다.")
+    return DataSource(root, "synthetic", msg)
+
+
+def find_dogs_vs_cats(env: Any, path: str | os.PathLike | None = None, *, n_per_class: int = 200,
+                      size: int = 128, download: bool = True) -> DataSource:
+    """개/고양이 데이터(root/Cat, root/Dog)를 찾고 안내문을 출력합니다.
+
+    n_per_class, size는 합성 데이터로 갈 때의 크기입니다 (노트북의 cfg에서 넘깁니다).
+    """
+    given, origin = _given_path(path, DOGS_VAR)
+    if given is not None:
+        if not _has_class_dirs(given):
+            raise FileNotFoundError(f"{origin} 경로 {given} 에 Cat/, Dog/ 폴더가 없습니다. "
+                                    "Kaggle의 평평한 train/ 폴더라면 python -m course_utils organize <train> <대상> "
+                                    "으로 먼저 정리하세요.")
+        src = DataSource(given, "user", f"[사용자 데이터] {origin} 경로의 사진을 씁니다: {given}")
+    elif env.quick:
+        src = _synthetic_classification(env, n_per_class, size, "빠른 모드입니다.")
+    elif _has_class_dirs(Path(env.data_dir) / "dogs-vs-cats"):
+        root = Path(env.data_dir) / "dogs-vs-cats"
+        src = DataSource(root, "local", f"[내려받아 둔 데이터] {root} 의 사진을 씁니다.")
+    elif download and _can_download(env):
+        try:
+            root = download_dogs_vs_cats(Path(env.data_dir))
+            src = DataSource(root, "downloaded", f"[내려받은 데이터] Microsoft PetImages를 {root} 에 받았습니다.")
+        except dl.DownloadError as exc:
+            print(f"내려받기에 실패했습니다: {exc}")
+            src = _synthetic_classification(env, n_per_class, size, "진짜 사진을 내려받지 못했습니다.")
+    else:
+        why = "오프라인 설정(COURSE_OFFLINE)입니다." if env.offline else "내려받은 사진이 없습니다."
+        src = _synthetic_classification(env, n_per_class, size, why)
+        src.message += "\n" + dl.MANUAL_STEPS["dogs-vs-cats"]
+    print(src.message)
+    return src
+
+
+def _is_oxford(root: Path) -> bool:
+    return (root / "images").is_dir() and (root / "annotations" / "trimaps").is_dir()
+
+
+def _pets_root(root: Path) -> Path | None:
+    """COCO 폴더(instances.json 또는 annotations/instances*.json)나 Oxford-IIIT Pet 폴더이면 그 폴더."""
+    for cand in (root, root / "oxford-iiit-pet"):
+        if cand.is_dir() and (find_coco_json(cand) is not None or _is_oxford(cand)):
+            return cand
+    return None
+
+
+def find_pets(env: Any, path: str | os.PathLike | None = None, *, n_images: int = 400, size: int = 128,
+              max_pets: int = 3, download: bool = True) -> DataSource:
+    """반려동물 검출/분할 데이터(COCO 폴더, Oxford-IIIT Pet 폴더, 또는 합성 COCO)를 찾습니다.
+
+    n_images, size, max_pets는 합성 데이터로 갈 때의 크기입니다.
+    """
+    given, origin = _given_path(path, PETS_VAR)
+    local = [Path(env.data_dir) / "oxford-pets", Path(env.data_dir) / "oxford-iiit-pet"]
+    src = None
+    if given is not None:
+        root = _pets_root(given)
+        if root is None:
+            raise FileNotFoundError(f"{origin} 경로 {given} 에 instances.json(COCO)도, images/ + annotations/trimaps/"
+                                    "(Oxford-IIIT Pet)도 없습니다. data/README.md의 구조를 확인하세요.")
+        src = DataSource(root, "user", f"[사용자 데이터] {origin} 경로의 반려동물 데이터를 씁니다: {root}")
+    elif not env.quick:
+        for cand in local:
+            root = _pets_root(cand) if cand.is_dir() else None
+            if root is not None:
+                src = DataSource(root, "local", f"[내려받아 둔 데이터] {root} 의 반려동물 데이터를 씁니다.")
+                break
+        if src is None and download and _can_download(env):
+            try:
+                root = download_oxford_pets(Path(env.data_dir))
+                src = DataSource(root, "downloaded", f"[내려받은 데이터] Oxford-IIIT Pet을 {root} 에 받았습니다.")
+            except dl.DownloadError as exc:
+                print(f"내려받기에 실패했습니다: {exc}")
+    if src is None:
+        from . import synthetic
+
+        why = "빠른 모드입니다." if env.quick else "진짜 반려동물 데이터가 없습니다."
+        root = Path(env.data_dir) / "synthetic" / f"pets-coco-{n_images}x{size}px-{max_pets}"
+        root = Path(synthetic.make_detection_set(root, n_images=n_images, size=size, seed=0, max_pets=max_pets))
+        msg = (f"[합성 데이터] {why} 진짜 사진이 아닌 합성 그림 {n_images}장({size}px, COCO 형식)을 씁니다: {root}\n"
+               "  결과 수치는 진짜 반려동물 사진의 성능이 아닙니다.")
+        if not env.quick:
+            msg += "\n" + dl.MANUAL_STEPS["oxford-pets"]
+        src = DataSource(root, "synthetic", msg)
+    print(src.message)
+    return src
+
+
+# ---------------------------------------------------------------- 상태 표
+
+def dataset_status(env: Any) -> list[dict[str, Any]]:
+    """데이터 세트마다 이름, 경로, 있는지, 이미지 수, 구하는 방법을 사전 목록으로 (00_setup의 표)."""
+    rows = []
+    dogs_given, _ = _given_path(None, DOGS_VAR)
+    dogs = dogs_given or Path(env.data_dir) / "dogs-vs-cats"
+    rows.append(dict(name="dogs-vs-cats (개/고양이 분류)", path=str(dogs), present=_has_class_dirs(dogs),
+                     n_images=_count_images(dogs) if dogs.is_dir() else 0,
+                     how="python -m course_utils download dogs-vs-cats (약 787MB) 또는 data/README.md"))
+    pets_given, _ = _given_path(None, PETS_VAR)
+    cands = [pets_given] if pets_given else [Path(env.data_dir) / "oxford-pets", Path(env.data_dir) / "oxford-iiit-pet"]
+    found = next((r for c in cands if c.is_dir() and (r := _pets_root(c)) is not None), None)
+    pets = found or cands[-1]
+    rows.append(dict(name="oxford-pets (검출/분할)", path=str(pets), present=found is not None,
+                     n_images=_count_pets(found) if found else 0,
+                     how="python -m course_utils download oxford-pets (약 800MB) 또는 COCO 폴더를 COURSE_PETS로"))
+    synth = Path(env.data_dir) / "synthetic"
+    rows.append(dict(name="synthetic (오프라인/빠른 모드용 합성 데이터)", path=str(synth), present=synth.is_dir(),
+                     n_images=_count_images(synth) if synth.is_dir() else 0,
+                     how="필요할 때 노트북이 자동으로 만듭니다"))
+    return rows
+
