@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import io
 import threading
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,6 +39,33 @@ def _random_state_dict(builder, seed: int, **kwargs) -> dict[str, torch.Tensor]:
     return builder(weights=None, **kwargs).state_dict()
 
 
+def _saved(payload) -> bytes:
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    return buf.getvalue()
+
+
+def _place_in_cache(weights, data: bytes, monkeypatch, *, hash_ok: bool = True) -> Path:
+    """data를 캐시 파일로 둡니다. hash_ok면 URL을 바꿔 파일 이름의 해시 접두사가 내용과 맞게 합니다."""
+    if hash_ok:
+        prefix = hashlib.sha256(data).hexdigest()[:8]
+        monkeypatch.setattr(weights.value, "url", f"https://download.invalid/weights-{prefix}.pth")
+    path = weights_cache_path(weights)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+class _Payload:
+    """풀리면(unpickle) marker 파일을 만드는 객체: 가중치 파일에 숨은 코드의 대역."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
 def _assert_same_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
     own = model.state_dict()
     assert own.keys() == state.keys()
@@ -52,12 +80,10 @@ def test_cache_path_is_what_torchvision_uses(torch_home):
     assert weights_cache_path("ResNet18_Weights.IMAGENET1K_V1") == path
 
 
-def test_loads_from_cache_when_offline(torch_home, capsys):
+def test_loads_from_cache_when_offline(torch_home, monkeypatch, capsys):
     weights = models.ResNet18_Weights.IMAGENET1K_V1
     state = _random_state_dict(models.resnet18, seed=1)
-    path = weights_cache_path(weights)
-    path.parent.mkdir(parents=True)
-    torch.save(state, path)
+    _place_in_cache(weights, _saved(state), monkeypatch)
 
     torch.manual_seed(2)  # 무작위 초기화였다면 다른 값이 나옵니다
     model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
@@ -86,14 +112,55 @@ def test_quick_mode_never_downloads(torch_home, monkeypatch, capsys):
     assert "빠른 모드" in capsys.readouterr().out
 
 
-def test_corrupt_cache_file_falls_back(torch_home, capsys):
+@pytest.mark.parametrize("hash_ok, why", [(False, "해시"), (True, "읽지 못했습니다")])
+def test_corrupt_cache_file_falls_back(torch_home, monkeypatch, capsys, hash_ok, why):
     weights = models.ResNet18_Weights.IMAGENET1K_V1
-    path = weights_cache_path(weights)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"not a checkpoint")
+    path = _place_in_cache(weights, b"not a checkpoint", monkeypatch, hash_ok=hash_ok)
     model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    out = capsys.readouterr().out
     assert loaded is False
-    assert "지우고" in capsys.readouterr().out
+    assert why in out and "지우고" in out and str(path) in out
+    assert path.read_bytes() == b"not a checkpoint"  # 손으로 둔 파일을 지우지 않음
+
+
+@pytest.mark.parametrize("hash_ok", [False, True], ids=["name-hash-mismatch", "name-hash-forged"])
+def test_weights_file_never_runs_code(torch_home, tmp_path, monkeypatch, capsys, hash_ok):
+    """손으로 캐시에 둔 파일 안의 코드는 실행되지 않습니다: 해시 검사, 그리고 weights_only=True."""
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    marker = tmp_path / "code-ran"
+    _place_in_cache(weights, _saved({"fc.weight": _Payload(marker)}), monkeypatch, hash_ok=hash_ok)
+    model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    assert not marker.exists()
+    assert loaded is False and "[안내]" in capsys.readouterr().out
+    # 같은 파일을 전체 언피클러로 읽으면 정말 marker가 생깁니다 (이 시험이 실패할 수 있다는 확인)
+    torch.load(weights_cache_path(weights), weights_only=False)
+    assert marker.exists()
+
+
+def test_num_classes_mismatch_is_an_argument_error_not_a_corrupt_file(torch_home, monkeypatch, capsys):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    _place_in_cache(weights, _saved(_random_state_dict(models.resnet18, seed=4)), monkeypatch)
+    with pytest.raises(ValueError, match=r"num_classes=2.*replace_classifier\(model, 2\)"):
+        load_torchvision_model(models.resnet18, weights, OFFLINE, num_classes=2)
+    assert "지우고" not in capsys.readouterr().out
+    model, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE, num_classes=1000)
+    assert loaded is True and model.fc.out_features == 1000
+
+
+def test_weights_of_another_model_are_refused_in_korean(torch_home):
+    with pytest.raises(ValueError, match="resnet18의 가중치가 아닙니다.*ResNet18_Weights.DEFAULT"):
+        load_torchvision_model(models.resnet18, models.ResNet50_Weights.DEFAULT, OFFLINE)
+
+
+@pytest.mark.parametrize("name, listed", [
+    ("ResNet50_Weights.IMAGENET", "ResNet50_Weights.IMAGENET1K_V2"),  # 값 이름 오타
+    ("ResNet5O_Weights.DEFAULT", "ResNet50_Weights.DEFAULT"),  # 열거형 이름 오타 (O와 0)
+    ("resnet50", "ResNet50_Weights.IMAGENET1K_V1"),  # 모델 이름을 넘김
+])
+def test_unknown_weights_name_lists_valid_names(name, listed):
+    with pytest.raises(ValueError, match="모르는 가중치 이름") as err:
+        load_torchvision_model(models.resnet50, name, OFFLINE)
+    assert listed in str(err.value)
 
 
 def test_none_weights_is_plain_random_model(torch_home):
@@ -155,6 +222,16 @@ def test_download_failure_falls_back(torch_home, local_server, monkeypatch, caps
     assert isinstance(model, models.ResNet)
 
 
+def test_downloaded_file_with_wrong_hash_is_not_kept(torch_home, local_server, monkeypatch, capsys):
+    root, base = local_server
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    torch.save(_random_state_dict(models.resnet18, seed=5), root / "resnet18-00000000.pth")
+    monkeypatch.setattr(weights.value, "url", f"{base}/resnet18-00000000.pth")
+    model, loaded = load_torchvision_model(models.resnet18, weights, ONLINE, progress=False)
+    assert loaded is False and "내려받기 실패" in capsys.readouterr().out
+    assert list(weights_cache_path(weights).parent.iterdir()) == []  # 틀린 파일도 임시 파일도 없음
+
+
 def test_wrong_weights_type_raises_korean_message():
     with pytest.raises(TypeError, match="가중치 열거형"):
         load_torchvision_model(models.resnet18, 123, OFFLINE)
@@ -204,5 +281,14 @@ def test_replace_classifier_rejects_non_linear():
         replace_classifier(model, 2, name="0")
 
 
-def test_module_documents_pretrained_deprecation():
+def test_never_uses_deprecated_pretrained_argument(torch_home, monkeypatch):
+    """`pretrained=`(폐기 예정) 대신 `weights=`만 쓰므로 torchvision의 경고가 나지 않습니다."""
+    import warnings
+
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    _place_in_cache(weights, _saved(_random_state_dict(models.resnet18, seed=6)), monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_torchvision_model(models.resnet18, weights, OFFLINE)[1] is True
+        assert load_torchvision_model(models.resnet34, models.ResNet34_Weights.DEFAULT, OFFLINE)[1] is False
     assert "pretrained=True" in pretrained.__doc__ and "weights=" in pretrained.__doc__
