@@ -52,15 +52,36 @@ def make_generator(seed: int) -> torch.Generator:
     return generator
 
 
+_DEVICE_CHOICES = "cpu, cuda, cuda:<번호>(예: cuda:0), mps"
+
+
+def _parse_device(name: str, origin: str) -> torch.device:
+    """장치 이름을 읽고, 이 과정에서 쓸 수 없는 값이면 어디서 온 값인지와 고를 수 있는 값을 알립니다."""
+    text = name.strip().lower()
+    hint = " GPU는 cuda라고 적습니다." if text.startswith("gpu") else ""
+    try:
+        device = torch.device(text)
+    except RuntimeError:  # 'gpu', 'cuda0' 같은 오타
+        device = None
+    if device is None or device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{origin} 값 '{name}'은(는) 쓸 수 없는 장치입니다.{hint} "
+                         f"고를 수 있는 값: {_DEVICE_CHOICES}. 비워 두면 CUDA, MPS, CPU 순서로 자동으로 고릅니다.")
+    return device
+
+
 def get_device(name: str | None = None) -> torch.device:
     """장치를 고릅니다: 인자, 환경 변수 COURSE_DEVICE, CUDA, Apple MPS, CPU 순서."""
-    name = name or os.environ.get(DEVICE_VAR) or None
+    origin = "device 인자" if name else f"환경 변수 {DEVICE_VAR}"
+    name = name or os.environ.get(DEVICE_VAR, "").strip() or None
     if name:
-        device = torch.device(name)
+        device = _parse_device(name, origin)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"{DEVICE_VAR}={name} 이지만 CUDA GPU가 보이지 않습니다. 값을 지우거나 cpu로 바꾸세요.")
+            raise RuntimeError(f"{origin} 값 '{name}'이지만 CUDA GPU가 보이지 않습니다. 값을 지우거나 cpu로 바꾸세요.")
+        if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+            raise RuntimeError(f"{origin} 값 '{name}'이지만 GPU는 {torch.cuda.device_count()}개뿐입니다 "
+                               f"(번호는 0부터). 값을 cuda:0 이나 cuda로 바꾸세요.")
         if device.type == "mps" and not torch.backends.mps.is_available():
-            raise RuntimeError(f"{DEVICE_VAR}={name} 이지만 Apple MPS를 쓸 수 없습니다. 값을 지우거나 cpu로 바꾸세요.")
+            raise RuntimeError(f"{origin} 값 '{name}'이지만 Apple MPS를 쓸 수 없습니다. 값을 지우거나 cpu로 바꾸세요.")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -42,6 +42,18 @@ def test_device_override_and_clear_error(monkeypatch):
             su.get_device()
 
 
+@pytest.mark.parametrize("value", ["gpu", "GPU:0", "meta", "cuda0", "cdua", "cuda:x"])
+def test_invalid_course_device_names_variable_and_choices(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    with pytest.raises(ValueError) as err:
+        su.get_device()
+    msg = str(err.value)
+    assert "COURSE_DEVICE" in msg and f"'{value}'" in msg and "cpu, cuda" in msg and "mps" in msg
+    assert ("cuda라고" in msg) == value.lower().startswith("gpu")
+    with pytest.raises(ValueError, match="device 인자"):  # 인자로 준 값도 어디서 왔는지 말합니다
+        su.get_device(value)
+
+
 def test_pick_chooses_mode_and_rejects_mismatched_keys(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_QUICK", "1")
     env = su.setup(seed=3)
