@@ -4,8 +4,9 @@ from __future__ import annotations
 import os
 import random
 import sys
+import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -121,6 +122,7 @@ class CourseEnv:
     data_dir: Path
     offline: bool
     num_workers: int
+    started: float = field(default_factory=time.time)  # setup()을 부른 시각 (걸린 시간 기록용)
 
     @property
     def mode(self) -> str:
