@@ -73,25 +73,34 @@ def _can_download(env: Any) -> bool:
 
 
 def download_dogs_vs_cats(data_dir: Path, *, progress: bool = True, timeout: float = 10.0) -> Path:
-    """Microsoft PetImages zip을 받아 <data_dir>/dogs-vs-cats/Cat, Dog로 풉니다. 그 폴더를 돌려줍니다."""
+    """Microsoft PetImages zip을 받아 <data_dir>/dogs-vs-cats/Cat, Dog로 풉니다. 그 폴더를 돌려줍니다.
+
+    이미 있는 사진은 지우거나 덮어쓰지 않습니다. Cat/, Dog/ 중 한쪽에만 파일이 있으면 섞지 않도록
+    내려받지 않고 할 일을 알리는 DownloadError를 냅니다.
+    """
     data_dir = Path(data_dir)
     target = data_dir / "dogs-vs-cats"
     if _has_class_dirs(target):
         return target
+    filled = [c for c in ("Cat", "Dog") if (target / c).is_dir() and any((target / c).iterdir())]
+    if filled:
+        other = "Dog" if filled == ["Cat"] else "Cat"
+        raise dl.DownloadError(
+            f"{target / filled[0]} 에는 이미 파일이 있는데 {target / other} 폴더는 없거나 비어 있습니다. "
+            f"있는 파일을 지우거나 섞지 않도록 내려받지 않았습니다. {other}/ 에 사진을 넣거나, "
+            f"{filled[0]}/ 폴더를 다른 곳으로 옮긴 뒤 다시 실행하세요.")
     (archive,) = dl.fetch("dogs-vs-cats", data_dir / "downloads", timeout=timeout, progress=progress)
     staging = data_dir / ".dogs-vs-cats.unpacked"
-    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)  # 강제로 멈춘 지난 실행이 남긴 임시 폴더
     dl.safe_extract(archive, staging)
-    pet = staging / "PetImages" if (staging / "PetImages").is_dir() else staging
-    if not _has_class_dirs(pet):
+    try:
+        pet = staging / "PetImages" if (staging / "PetImages").is_dir() else staging
+        if not _has_class_dirs(pet):
+            raise dl.DownloadError(f"{archive} 안에 PetImages/Cat, PetImages/Dog 폴더가 없습니다.\n"
+                                   + dl.MANUAL_STEPS["dogs-vs-cats"])
+        dl.move_in_new(pet, target)  # 빈 Cat/, Dog/ 폴더는 채우고, 다른 파일은 그대로 둡니다
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise dl.DownloadError(f"{archive.name} 안에 PetImages/Cat, PetImages/Dog 폴더가 없습니다.\n"
-                               + dl.MANUAL_STEPS["dogs-vs-cats"])
-    target.mkdir(parents=True, exist_ok=True)
-    for cls in ("Cat", "Dog"):
-        shutil.rmtree(target / cls, ignore_errors=True)
-        os.replace(pet / cls, target / cls)
-    shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
