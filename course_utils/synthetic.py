@@ -20,8 +20,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-__all__ = ["make_classification_set", "make_detection_set", "render_pet_image", "render_detection_image",
-           "mask_to_polygons", "GENERATOR_VERSION"]
+__all__ = ["make_classification_set", "make_detection_set", "make_coco_set", "render_pet_image",
+           "render_detection_image", "mask_to_polygons", "GENERATOR_VERSION", "COCO_KINDS"]
 
 GENERATOR_VERSION = 3
 _MARKER = ".synthetic.json"
@@ -29,6 +29,7 @@ _SHIFT = 4  # cv2 의 소수점 좌표(1/16 픽셀) 그리기
 _SCALE = float(1 << _SHIFT)
 CAT, DOG = 0, 1
 _SPECIES = ("cat", "dog")
+COCO_KINDS = ("cat", "dog", "person")  # make_coco_set이 그릴 줄 아는 범주 이름
 
 # 털 색(RGB): 두 종이 같은 분포를 쓰므로 색만으로는 구분할 수 없습니다.
 _FUR = np.array([
@@ -171,6 +172,19 @@ def _draw_face(cv: _Canvas, rng: np.random.Generator, species: int) -> None:
             for k in (-1, 0, 1):
                 x0 = side * m_rx * 0.5
                 cv.line(np.array([[x0, m_y], [x0 + side * L, m_y + k * 0.13 - 0.04]]), col, 0.025)
+
+
+def _draw_person(cv: _Canvas, rng: np.random.Generator) -> None:
+    """사람 한 명 (정규 좌표: 머리 반지름 1, 머리 중심이 원점, 발끝은 y = 6 근처): 다리, 몸통, 팔, 머리."""
+    skin = np.array([[240, 205, 180], [200, 150, 110], [140, 95, 65], [90, 60, 45]])[rng.integers(4)]
+    shirt, pants = rng.uniform(30, 230, 3), rng.uniform(20, 150, 3)
+    for side in (-1, 1):
+        cv.poly(_ellipse(side * 0.45, 4.3, 0.38, 1.7, side * rng.uniform(-0.15, 0.05)), pants, body=True)
+    cv.poly(_ellipse(0, 2.1, 1.0, 1.6), shirt, body=True)
+    for side in (-1, 1):
+        cv.poly(_ellipse(side * 1.15, 2.2, 0.28, 1.35, -side * rng.uniform(0.05, 0.6)), _shade(shirt, 0.85), body=True)
+    cv.poly(_ellipse(0, 0, 0.85, 1.0), skin, body=True)
+    cv.poly(_ellipse(0, -0.55, 0.85, 0.45), np.array([40, 30, 25]) * rng.uniform(0.5, 3.0))  # 머리카락
 
 
 # ----------------------------------------------------------------------------- 배경, 잡음
@@ -329,8 +343,11 @@ def mask_to_polygons(mask: np.ndarray, min_points: int = 3) -> list[list[float]]
     return [[(float(v) + 0.5) / 2 for v in c.reshape(-1)] for c in contours if len(c) >= min_points]
 
 
-def render_detection_image(rng: np.random.Generator, size: int, max_pets: int):
-    """여러 마리가 든 이미지와 (종, 보이는 부분 마스크) 목록을 돌려줍니다."""
+def render_detection_image(rng: np.random.Generator, size: int, max_pets: int, kinds: tuple[str, ...] = _SPECIES):
+    """여러 객체가 든 이미지와 (kinds의 번호, 보이는 부분 마스크) 목록을 돌려줍니다 (기본: 0=cat, 1=dog).
+
+    kinds의 이름은 COCO_KINDS 중에서: 고양이/개는 얼굴, 사람은 같은 자리(얼굴 상자)에 선 전신입니다.
+    """
     img = _background(rng, size)
     n = int(rng.integers(1, max_pets + 1))
     pets, boxes = [], []
@@ -340,14 +357,48 @@ def render_detection_image(rng: np.random.Generator, size: int, max_pets: int):
             break
         c, r, box = spot
         boxes.append(box)
-        species = int(rng.integers(2))
+        kind = int(rng.integers(len(kinds)))
         mask = np.zeros((size, size), np.uint8)
-        _draw_face(_Canvas(img, c, r, rng.uniform(-0.4, 0.4), mask), rng, species)
-        for _, m in pets:  # 나중 얼굴이 앞의 얼굴을 가립니다
+        if kinds[kind] == "person":  # 얼굴 상자(높이 3.1r) 안에 키 7칸의 사람을 세웁니다
+            scale = 3.1 * r / 7.2
+            _draw_person(_Canvas(img, (c[0], box[1] + 1.05 * scale), scale, rng.uniform(-0.1, 0.1), mask), rng)
+        else:
+            _draw_face(_Canvas(img, c, r, rng.uniform(-0.4, 0.4), mask), rng, _SPECIES.index(kinds[kind]))
+        for _, m in pets:  # 나중 객체가 앞의 객체를 가립니다
             m &= 1 - mask
-        pets.append((species, mask))
+        pets.append((kind, mask))
     pets = [(s, m) for s, m in pets if m.sum() >= 20]
     return _finish(img, rng), pets
+
+
+def _coco_builder(n_images: int, size: int, seed: int, max_objects: int, categories: list[dict],
+                  description: str, species: bool) -> Callable[[Path], None]:
+    """COCO 폴더를 만드는 함수: images/*.jpg + instances.json (다각형, 보이는 픽셀에 꼭 맞는 bbox)."""
+    kinds = tuple(c["name"] for c in categories)
+
+    def build(tmp: Path) -> None:
+        (tmp / "images").mkdir()
+        images, anns = [], []
+        for i in range(n_images):
+            rng = np.random.default_rng([seed, 7, i])
+            img, objects = render_detection_image(rng, size, max_objects, kinds)
+            name = f"images/{i:06d}.jpg"
+            _write_jpeg(tmp / name, img)
+            record = dict(id=i + 1, file_name=name, width=size, height=size)
+            if species:  # 반려동물 데이터처럼 이미지 레코드에 첫 번째 동물의 종
+                record["species"] = kinds[objects[0][0]] if objects else "none"
+            images.append(record)
+            for kind, m in objects:
+                ys, xs = np.nonzero(m)
+                x0, y0 = int(xs.min()), int(ys.min())
+                anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=categories[kind]["id"],
+                                 bbox=[x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1],
+                                 area=int(m.sum()), segmentation=mask_to_polygons(m), iscrowd=0))
+        coco = dict(info=dict(description=description, version=str(GENERATOR_VERSION), seed=seed),
+                    licenses=[], images=images, annotations=anns, categories=categories)
+        (tmp / "instances.json").write_text(json.dumps(coco), encoding="utf-8")
+
+    return build
 
 
 def make_detection_set(root, n_images: int = 400, size: int = 128, seed: int = 0, max_pets: int = 3) -> Path:
@@ -360,28 +411,29 @@ def make_detection_set(root, n_images: int = 400, size: int = 128, seed: int = 0
         raise ValueError("n_images, max_pets 는 1 이상, size 는 32 이상이어야 합니다.")
     params = dict(kind="detection", version=GENERATOR_VERSION, n_images=int(n_images), size=int(size),
                   seed=int(seed), max_pets=int(max_pets))
-
-    def build(tmp: Path) -> None:
-        (tmp / "images").mkdir()
-        images, anns = [], []
-        for i in range(n_images):
-            rng = np.random.default_rng([seed, 7, i])
-            img, pets = render_detection_image(rng, size, max_pets)
-            name = f"images/{i:06d}.jpg"
-            _write_jpeg(tmp / name, img)
-            images.append(dict(id=i + 1, file_name=name, width=size, height=size,
-                               species=_SPECIES[pets[0][0]] if pets else "none"))
-            for species, m in pets:
-                ys, xs = np.nonzero(m)
-                x0, y0 = int(xs.min()), int(ys.min())
-                anns.append(dict(id=len(anns) + 1, image_id=i + 1, category_id=species + 1,
-                                 bbox=[x0, y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1],
-                                 area=int(m.sum()), segmentation=mask_to_polygons(m), iscrowd=0))
-        coco = dict(info=dict(description="합성 고양이/개 얼굴 (오프라인 연습용, 실제 사진 아님)",
-                              version=str(GENERATOR_VERSION), seed=seed),
-                    licenses=[], images=images, annotations=anns,
-                    categories=[dict(id=1, name="cat", supercategory="animal"),
-                                dict(id=2, name="dog", supercategory="animal")])
-        (tmp / "instances.json").write_text(json.dumps(coco), encoding="utf-8")
-
+    categories = [dict(id=1, name="cat", supercategory="animal"), dict(id=2, name="dog", supercategory="animal")]
+    build = _coco_builder(n_images, size, seed, max_pets, categories,
+                          "합성 고양이/개 얼굴 (오프라인 연습용, 실제 사진 아님)", species=True)
     return _atomic_build(Path(root), params, build)
+
+
+def make_coco_set(root, categories: dict[int, str] | tuple[str, ...] = ("person",), n_images: int = 120,
+                  size: int = 128, seed: int = 0, max_objects: int = 3) -> Path:
+    """반려동물이 아닌 범주도 든 합성 COCO 폴더 (images/*.jpg + instances.json, 다각형)를 만듭니다.
+
+    categories: 범주 이름의 튜플(id는 1부터) 또는 {id: 이름} (예: COCO처럼 {1: 'person', 17: 'cat', 18: 'dog'}).
+    이름은 COCO_KINDS 중에서 고릅니다. 이미지 레코드에 species가 없으므로 클래스는 범주 그대로입니다.
+    """
+    cats = dict(categories) if isinstance(categories, dict) else {i + 1: n for i, n in enumerate(categories)}
+    unknown = [n for n in cats.values() if n not in COCO_KINDS]
+    if unknown or not cats:
+        raise ValueError(f"그릴 수 없는 범주 {unknown}: 범주 이름은 {COCO_KINDS} 중에서 고르세요.")
+    if n_images < 1 or size < 32 or max_objects < 1:
+        raise ValueError("n_images, max_objects 는 1 이상, size 는 32 이상이어야 합니다.")
+    params = dict(kind="coco", version=GENERATOR_VERSION, categories=sorted(cats.items()), n_images=int(n_images),
+                  size=int(size), seed=int(seed), max_objects=int(max_objects))
+    categories_json = [dict(id=int(i), name=n, supercategory="person" if n == "person" else "animal")
+                       for i, n in sorted(cats.items())]
+    build = _coco_builder(n_images, size, seed, max_objects, categories_json,
+                          f"합성 {', '.join(cats.values())} (연습·시연용, 실제 사진 아님)", species=False)
+    return _atomic_build(Path(root), json.loads(json.dumps(params)), build)

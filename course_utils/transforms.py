@@ -13,11 +13,9 @@ from PIL import Image
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "ImageTransform", "detection_transforms", "segmentation_transforms"]
+from .constants import IMAGENET_MEAN, IMAGENET_STD  # 한 곳(constants)에서 정하고 여기서도 내보냅니다
 
-# ImageNet 으로 사전 학습한 모델이 본 RGB 채널별 평균과 표준편차
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "ImageTransform", "detection_transforms", "segmentation_transforms"]
 
 
 def _to_rgb(img):

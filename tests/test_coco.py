@@ -1,7 +1,9 @@
 """course_utils.coco: COCO/Oxford 반려동물 검출·분할 Dataset, 주석 검사, 여러 클래스."""
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
 import json
 import time
 from pathlib import Path
@@ -142,6 +144,249 @@ def test_coco_labels_from_category_names_or_species(tmp_path):
     assert int(target["masks"].sum()) == 18 * 18
 
 
+# ---------------------------------------------------------------- 아무 COCO 파일: 여러 클래스, 검사
+
+def _square(x: float, y: float, s: float) -> list[list[float]]:
+    return [[x, y, x + s, y, x + s, y + s, x, y + s]]
+
+
+def _write_coco(root: Path, data: dict, bom: bool = False) -> Path:
+    path = root / "instances.json"
+    path.write_bytes((codecs.BOM_UTF8 if bom else b"") + json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    return path
+
+
+def _tiny_coco(root: Path) -> dict:
+    """사진 3장(60x48), 범주 2개(person id=1, car id=3: id가 이어지지 않음), 주석 4개인 깨끗한 COCO 폴더."""
+    for i in (1, 2, 3):
+        _save(root / "images" / f"{i}.jpg", _rgb(i), "JPEG")
+    def ann(i, img, cat, x, y, s):
+        return dict(id=i, image_id=img, category_id=cat, bbox=[x, y, s, s], segmentation=_square(x, y, s),
+                    area=s * s, iscrowd=0)
+
+    data = dict(images=[dict(id=i, file_name=f"images/{i}.jpg", width=60, height=48) for i in (1, 2, 3)],
+                categories=[dict(id=1, name="person"), dict(id=3, name="car")],
+                annotations=[ann(1, 1, 1, 2, 2, 10), ann(2, 1, 3, 30, 20, 12), ann(3, 2, 1, 5, 5, 20),
+                             ann(4, 3, 3, 40, 10, 8)])
+    _write_coco(root, data)
+    return data
+
+
+def test_classes_and_labels_come_from_the_file(tmp_path):
+    _tiny_coco(tmp_path)
+    det = ccoco.PetsDetection(tmp_path, split="all")
+    seg = ccoco.PetsSegmentation(tmp_path, split="all")
+    assert det.classes == seg.classes == ["background", "person", "car"] and det.num_classes == 3
+    assert det.report.ok and not det.report.notes
+    _, target = det[0]                                    # 이미지 1: person과 car 한 장에
+    assert target["labels"].tolist() == [1, 2]            # category_id 1 -> 1, 3 -> 2 (id 순서)
+    assert target["boxes"].tolist() == [[2, 2, 12, 12], [30, 20, 42, 32]]
+    _, mask = seg[0]
+    assert sorted(mask.unique().tolist()) == [0, 1, 2]
+    assert int((mask == 1).sum()) == 100 and int((mask == 2).sum()) == 144
+
+
+def test_several_instances_of_a_class_are_one_union_and_clashes_are_ignored(tmp_path):
+    data = _tiny_coco(tmp_path)
+    anns = data["annotations"]
+    anns.append(dict(id=5, image_id=2, category_id=1, bbox=[15, 15, 20, 20], segmentation=_square(15, 15, 20)))
+    anns.append(dict(id=6, image_id=3, category_id=1, bbox=[36, 6, 10, 10], segmentation=_square(36, 6, 10)))
+    _write_coco(tmp_path, data)
+    seg = ccoco.PetsSegmentation(tmp_path, split="all")
+    _, union = seg[1]                                     # 이미지 2: person 둘이 겹침 -> 합집합
+    assert int((union == 1).sum()) == 20 * 20 * 2 - 10 * 10 and int((union == 255).sum()) == 0
+    _, clash = seg[2]                                     # 이미지 3: car와 person이 겹친 곳은 무시(255)
+    assert int((clash == 255).sum()) == 6 * 6 and int((clash == 2).sum()) == 64 - 36
+    assert int((clash == 1).sum()) == 100 - 36
+    det = ccoco.PetsDetection(tmp_path, split="all")
+    assert det[1][1]["labels"].tolist() == [1, 1] and det[1][1]["masks"].shape == (2, 48, 60)
+
+
+def test_masks_from_rle_compressed_and_uncompressed(tmp_path):
+    from pycocotools import mask as mask_utils
+
+    data = _tiny_coco(tmp_path)
+    m = np.zeros((48, 60), np.uint8)
+    m[10:20, 5:25] = 1
+    rle = mask_utils.encode(np.asfortranarray(m))
+    data["annotations"][2]["segmentation"] = {"size": [48, 60], "counts": rle["counts"].decode("ascii")}
+    col = m.flatten(order="F").tolist()                    # 비압축 RLE: 열 우선으로 0과 1이 번갈아 몇 개인지
+    runs = [len(list(run)) for _, run in itertools.groupby(col)]
+    data["annotations"][3]["segmentation"] = {"size": [48, 60], "counts": runs if col[0] == 0 else [0, *runs]}
+    data["annotations"][3]["bbox"] = [5, 10, 20, 10]
+    _write_coco(tmp_path, data)
+    seg = ccoco.PetsSegmentation(tmp_path, split="all")
+    assert torch.equal(seg[1][1], torch.from_numpy(m).long())             # 압축 RLE (문자열 counts)
+    assert torch.equal(seg[2][1], torch.from_numpy(m).long() * 2)         # 비압축 RLE, car = 2
+    assert ccoco.PetsDetection(seg.root, split="all")[1][1]["boxes"].tolist() == [[5, 10, 25, 20]]
+
+
+def test_crowd_and_degenerate_boxes_follow_torchvision_references(tmp_path):
+    data = _tiny_coco(tmp_path)
+    anns = data["annotations"]
+    anns[0]["bbox"], anns[0]["segmentation"] = [-5, -3, 12, 10], _square(0, 0, 7)       # 밖으로 나감: 잘라 씀
+    anns.append(dict(id=5, image_id=1, category_id=1, bbox=[70, 10, 5, 5], segmentation=[]))  # 완전히 밖: 뺌
+    anns.append(dict(id=6, image_id=1, category_id=1, bbox=[10, 10, 0, 5], segmentation=[]))  # 넓이 0: 뺌
+    anns.append(dict(id=7, image_id=2, category_id=3, bbox=[40, 30, 10, 10], segmentation=_square(40, 30, 10),
+                     iscrowd=1))
+    _write_coco(tmp_path, data)
+    report = ccoco.check_coco(tmp_path)
+    assert report.ok and {p.kind for p in report.notes} == {"box_clipped", "box_dropped", "crowd"}
+    assert [p.where for p in report.notes if p.kind == "box_dropped"] == ["주석 id=5 (이미지 id=1)",
+                                                                           "주석 id=6 (이미지 id=1)"]
+    det = ccoco.PetsDetection(tmp_path, split="all", box_source="bbox")
+    assert det[0][1]["boxes"].tolist() == [[0, 0, 7, 7], [30, 20, 42, 32]]  # 잘린 상자, 밖의 상자 둘은 빠짐
+    assert det[1][1]["labels"].tolist() == [1]                            # crowd는 검출에서 빠짐
+    seg = ccoco.PetsSegmentation(tmp_path, split="all")                   # 분할에는 crowd도 씀 (참조 구현처럼)
+    assert int((seg[1][1] == 2).sum()) == 100
+
+
+def test_bbox_only_export_detects_and_refuses_segmentation_clearly(tmp_path):
+    data = _tiny_coco(tmp_path)
+    for ann in data["annotations"]:
+        del ann["segmentation"]
+    _write_coco(tmp_path, data)
+    det = ccoco.PetsDetection(tmp_path, split="all")
+    assert det[0][1]["boxes"].tolist() == [[2, 2, 12, 12], [30, 20, 42, 32]]
+    assert det[0][1]["masks"].shape == (2, 48, 60) and int(det[0][1]["masks"].sum()) == 0
+    with pytest.raises(ccoco.CocoFormatError) as err:
+        ccoco.PetsSegmentation(tmp_path, split="all")
+    msg = str(err.value)
+    assert "segmentation 없음" in msg and "상자(bbox)만 있는 내보내기" in msg and "검출(09-12)" in msg
+    assert str(tmp_path / "instances.json") in msg and msg.count("    - ") == 1  # 주석마다가 아니라 한 줄
+
+
+def _set(path: list, value):
+    """data에서 path(키/번호 목록)가 가리키는 값을 value로 바꾸는 함수 (value가 _DROP이면 키를 지움)."""
+    def edit(data: dict) -> None:
+        obj = data
+        for key in path[:-1]:
+            obj = obj[key]
+        if value is _DROP:
+            del obj[path[-1]]
+        else:
+            obj[path[-1]] = value
+    return edit
+
+
+_DROP = object()
+BAD_FILES = {  # 이름: (고치기, 문제 종류, 레코드, 설명에 든 말)
+    "missing_key": (_set(["images", 0, "width"], _DROP), "missing_key", "이미지 id=1", "'width'"),
+    "missing_bbox": (_set(["annotations", 1, "bbox"], _DROP), "missing_key", "주석 id=2", "'bbox'"),
+    "string_id": (_set(["images", 1, "id"], "2"), "string_id", "이미지 #1", "'2'"),
+    "string_image_id": (_set(["annotations", 2, "image_id"], "2"), "string_id", "주석 id=3", "image_id"),
+    "polygon_2_points": (_set(["annotations", 0, "segmentation"], [[2, 2, 12, 12]]), "short_polygon",
+                         "주석 id=1 (이미지 id=1)", "점이 2개"),
+    "polygon_1_point": (_set(["annotations", 3, "segmentation"], [[40, 10]]), "short_polygon",
+                        "주석 id=4 (이미지 id=3)", "점이 1개"),
+    "flat_polygon": (_set(["annotations", 0, "segmentation"], [2, 2, 12, 2, 12, 12]), "bad_segmentation",
+                     "주석 id=1", "평평한 목록"),
+    "rle_wrong_size": (_set(["annotations", 1, "segmentation"], {"size": [48, 48], "counts": "PP0"}), "rle_size",
+                       "주석 id=2 (이미지 id=1)", "[48, 48]"),
+    "rle_wrong_counts": (_set(["annotations", 1, "segmentation"], {"size": [48, 60], "counts": [5, 10]}),
+                         "rle_size", "주석 id=2", "15"),
+    "unknown_category": (_set(["annotations", 1, "category_id"], 7), "unknown_category", "주석 id=2 (이미지 id=1)",
+                         "category_id=7"),
+    "unknown_image": (_set(["annotations", 3, "image_id"], 99), "unknown_image", "주석 id=4", "image_id=99"),
+    "duplicate_image_id": (_set(["images", 2, "id"], 1), "duplicate_id", "이미지 id=1", "같은 id"),
+    "bad_bbox": (_set(["annotations", 0, "bbox"], [1, 2, 3]), "bad_value", "주석 id=1", "숫자 4개"),
+    "size_mismatch": (_set(["images", 2, "width"], 64), "size_mismatch", "이미지 id=3 (images/3.jpg)", "60 x 48"),
+    "no_categories": (_set(["categories"], _DROP), "missing_key", "파일 맨 위", "'categories'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_annotation_file_is_refused_naming_problem_and_record(tmp_path, case):
+    edit, kind, where, words = BAD_FILES[case]
+    data = _tiny_coco(tmp_path)
+    edit(data)
+    path = _write_coco(tmp_path, data)
+    report = ccoco.check_coco(tmp_path)                      # 예외 없이 문제 목록을 돌려줌 (00의 상태 표용)
+    hits = [p for p in report.errors if p.kind == kind]
+    assert hits and hits[0].where.startswith(where) and words in hits[0].detail, report.problems
+    with pytest.raises(ccoco.CocoFormatError) as err:       # Dataset은 학습 전에 멈춤
+        ccoco.PetsDetection(tmp_path, split="all")
+    msg = str(err.value)
+    assert str(path) in msg and ccoco._KINDS[kind][0] in msg and where in msg and "다시 실행하세요" in msg
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    data = _tiny_coco(tmp_path)
+    for name in ("string_image_id", "polygon_2_points", "unknown_category", "size_mismatch"):
+        BAD_FILES[name][0](data)
+    _write_coco(tmp_path, data, bom=True)
+    report = ccoco.check_coco(tmp_path)
+    assert sorted(p.kind for p in report.errors) == ["short_polygon", "size_mismatch", "string_id", "unknown_category"]
+    assert [p.kind for p in report.notes] == ["bom", "unannotated"]  # 이미지 2의 주석은 image_id가 문자열
+    msg = report.message()
+    assert msg.startswith(f"주석 파일 {tmp_path / 'instances.json'} 을(를) 그대로 쓸 수 없습니다. 아래 4건")
+    assert all(p.where in msg and p.detail in msg for p in report.problems)
+
+
+def test_windows_notepad_bom_is_accepted_and_announced_once(tmp_path, capsys):
+    _write_coco(tmp_path, _tiny_coco(tmp_path), bom=True)
+    with pytest.raises(json.JSONDecodeError):                # 보통의 json.load는 BOM에서 멈춤
+        json.loads((tmp_path / "instances.json").read_text(encoding="utf-8"))
+    det = ccoco.PetsDetection(tmp_path, split="train")
+    ccoco.PetsDetection(tmp_path, split="val")
+    out = capsys.readouterr().out
+    assert det.classes == ["background", "person", "car"] and out.count("과정이 고쳐서 쓰는 것 1건") == 1
+
+
+def test_missing_and_unannotated_images_are_skipped_or_kept_and_named(tmp_path, capsys):
+    data = _tiny_coco(tmp_path)
+    data["annotations"] = [a for a in data["annotations"] if a["image_id"] != 2]  # 이미지 2: 주석 없음
+    _write_coco(tmp_path, data)
+    (tmp_path / "images" / "3.jpg").unlink()                                     # 이미지 3: 디스크에 없음
+    det = ccoco.PetsDetection(tmp_path, split="all")
+    assert [p.name for p in det.paths] == ["1.jpg", "2.jpg"] and [p.name for p in det.skipped["missing"]] == ["3.jpg"]
+    assert det[1][1]["boxes"].shape == (0, 4) and det[1][1]["labels"].tolist() == []  # 배경만 있는 사진
+    out = capsys.readouterr().out
+    assert "디스크에 없는 사진" in out and "이미지 id=3 (images/3.jpg)" in out
+    assert "주석이 없는 사진" in out and "이미지 id=2 (images/2.jpg)" in out
+    for i in (1, 2):
+        (tmp_path / "images" / f"{i}.jpg").unlink()
+    report = ccoco.check_coco(tmp_path)
+    assert [p.where for p in report.errors] == ["모든 이미지"] and "하나도 찾지 못했습니다" in report.message()
+
+
+@pytest.mark.parametrize("content", [b"", b"{\"images\": [", b"[1, 2]", b"\xff\xfe{}", b'{"images": "x"}',
+                                     b'{"images": [{"id": 1}], "annotations": [{"bbox": "a"}], "categories": [1]}'])
+def test_check_coco_never_raises(tmp_path, content):
+    (tmp_path / "instances.json").write_bytes(content)
+    report = ccoco.check_coco(tmp_path)
+    assert not report.ok and report.n_images in (0, 1) and "다시 실행하세요" in report.message()
+    with pytest.raises(ccoco.CocoFormatError):
+        ccoco.PetsDetection(tmp_path, split="all")
+    assert ccoco.check_coco(tmp_path / "nowhere").errors[0].kind == "file"
+
+
+def test_json_syntax_error_names_line_and_column(tmp_path):
+    _tiny_coco(tmp_path)
+    (tmp_path / "instances.json").write_text('{\n  "images": [\n    {"id": 1,}\n  ]\n}')
+    (problem,) = ccoco.check_coco(tmp_path).errors
+    assert problem.kind == "json" and problem.where == "3행 14열"
+
+
+@pytest.mark.parametrize("categories", [("person",), {1: "person", 17: "cat", 18: "dog"}])
+def test_generated_coco_sets(tmp_path, categories):
+    from course_utils import synthetic
+
+    root = synthetic.make_coco_set(tmp_path / "set", categories, n_images=12, size=96, seed=0)
+    names = list(categories.values()) if isinstance(categories, dict) else list(categories)
+    report = ccoco.check_coco(root, need_masks=True)
+    assert report.ok and not report.problems and report.n_images == 12
+    det = ccoco.PetsDetection(root, split="all")
+    seg = ccoco.PetsSegmentation(root, split="all")
+    assert det.classes == seg.classes == ["background", *names]   # 반려동물 예외가 아님: 범주 그대로
+    labels = torch.cat([det[i][1]["labels"] for i in range(len(det))])
+    assert set(labels.tolist()) == set(range(1, len(names) + 1))  # 모든 클래스가 나옴
+    assert max(len(det[i][1]["labels"]) for i in range(len(det))) >= 2  # 한 장에 여러 객체
+    pixels = torch.stack([seg[i][1] for i in range(len(seg))])
+    assert set(pixels.unique().tolist()) == set(range(len(names) + 1))
+    assert synthetic.make_coco_set(tmp_path / "set", categories, n_images=12, size=96, seed=0) == root  # 재사용
+
+
 # ---------------------------------------------------------------- 진짜 사진 (../shared/data 가 있을 때만)
 
 def test_real_oxford_pets_sample_coco(shared_data):
@@ -169,7 +414,9 @@ def test_real_oxford_pets_sample_coco(shared_data):
     _, t_head = heads[0]
     _, t_body = ds[0]
     assert t_head["boxes"].tolist() == [[54.0, 36.0, 319.0, 235.0]]  # instances.json의 [54, 36, 265, 199]
-    area = lambda b: float((b[0, 2] - b[0, 0]) * (b[0, 3] - b[0, 1]))
+    def area(b):
+        return float((b[0, 2] - b[0, 0]) * (b[0, 3] - b[0, 1]))
+
     smaller = sum(area(heads[i][1]["boxes"]) < area(ds[i][1]["boxes"]) for i in range(0, 370, 37))
     assert smaller >= 8  # 머리 상자가 몸 전체 상자보다 작은 경우가 대부분
     tr = ccoco.PetsDetection(SHARED / "oxford-pets-sample", split="train")
