@@ -8,6 +8,10 @@ torchvision 0.13부터 `pretrained=True` 인자는 폐기 예정(deprecated)이 
 2. 없으면 내려받습니다. 단, 오프라인 모드(COURSE_OFFLINE=1)나 빠른 모드에서는 내려받지 않습니다.
 3. 둘 다 안 되면 한국어 안내를 출력하고 무작위로 초기화한 같은 구조의 모델을 돌려줍니다.
    수업은 계속 진행되지만, 그 결과는 전이 학습의 효과를 보여 주지 않는다는 점에 주의하세요.
+
+가중치 파일은 pickle 형식이라 아무 파일이나 그대로 읽으면 그 안의 코드가 실행될 수 있습니다.
+그래서 파일 이름에 든 sha256 접두사와 내용이 맞는지 먼저 확인하고, `torch.load(..., weights_only=True)`로
+텐서만 읽습니다.
 """
 from __future__ import annotations
 
