@@ -13,10 +13,11 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import download as dl
 from .coco import find_coco_json
+from .data import DataFolderError, FolderLayout, read_layout
 
 DOGS_VAR, PETS_VAR = "COURSE_DOGS_VS_CATS", "COURSE_PETS"
 
@@ -27,16 +28,18 @@ def _has_class_dirs(root: Path) -> bool:
 
 
 def _count_images(root: Path) -> int:
-    """root 아래 파일 수 (검사 없이 빠르게)."""
-    return sum(1 for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")
-               and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"))
+    """root 아래 이미지 확장자(torchvision의 IMG_EXTENSIONS와 .gif) 파일 수 (열어 보지 않고 빠르게)."""
+    from torchvision.datasets.folder import IMG_EXTENSIONS
+
+    exts = (*IMG_EXTENSIONS, ".gif")
+    return sum(1 for p in root.rglob("*") if p.suffix.lower() in exts and not p.name.startswith(".") and p.is_file())
 
 
 def _count_pets(root: Path) -> int:
     """COCO 폴더면 instances.json의 이미지 수, Oxford 폴더면 images/의 JPEG 수."""
     ann = find_coco_json(root)
     if ann is not None:
-        return len(json.loads(ann.read_text(encoding="utf-8")).get("images", []))
+        return len(json.loads(ann.read_text(encoding="utf-8-sig"))["images"])  # Windows 메모장의 BOM도 읽습니다
     return sum(1 for _ in (root / "images").glob("*.jpg"))
 
 
@@ -44,15 +47,22 @@ def _count_pets(root: Path) -> int:
 
 @dataclass
 class DataSource:
-    """찾은 데이터: 폴더, 종류('user'|'local'|'downloaded'|'synthetic'), 한국어 안내문."""
+    """찾은 데이터: 폴더, 종류('user'|'local'|'downloaded'|'synthetic'), 한국어 안내문, (분류면) 폴더 구조.
+
+    경로처럼 쓸 수 있습니다: index_images(source)는 index_images(source.root)와 같습니다.
+    """
 
     root: Path
     kind: str
     message: str
+    layout: FolderLayout | None = None
 
     @property
     def synthetic(self) -> bool:
         return self.kind == "synthetic"
+
+    def __fspath__(self) -> str:
+        return str(self.root)
 
     def __str__(self) -> str:
         return self.message
@@ -124,39 +134,64 @@ def _synthetic_classification(env: Any, n_per_class: int, size: int, reason: str
     root = Path(synthetic.make_classification_set(root, n_per_class=n_per_class, size=size, seed=0))
     msg = (f"[합성 데이터] {reason} 그래서 진짜 사진이 아닌 합성 그림(클래스당 {n_per_class}장, {size}px)을 씁니다: "
            f"{root}\n  결과 수치는 진짜 개/고양이 사진의 성능이 아닙니다.")
-    return DataSource(root, "synthetic", msg)
+    return DataSource(root, "synthetic", msg, read_layout(root))
+
+
+def _local_layout(root: Path) -> tuple[FolderLayout | None, str]:
+    """data/ 아래 폴더의 구조. 없으면 (None, ''), 있지만 쓸 수 없으면 (None, 이유)."""
+    if not root.exists():
+        return None, ""
+    try:
+        return read_layout(root), ""
+    except (OSError, DataFolderError) as exc:
+        return None, str(exc)
 
 
 def find_dogs_vs_cats(env: Any, path: str | os.PathLike | None = None, *, n_per_class: int = 200,
                       size: int = 128, download: bool = True) -> DataSource:
-    """개/고양이 데이터(root/Cat, root/Dog)를 찾고 안내문을 출력합니다.
+    """개/고양이(또는 어떤 클래스든) 분류 데이터를 찾고 안내문을 출력합니다.
 
+    폴더 구조는 course_utils.data.read_layout이 읽는 것이면 됩니다: 클래스 폴더(Cat/ Dog/, cats/ dogs/, 어떤 이름이든),
+    PetImages/ 로 한 겹 싼 폴더, 나뉜 폴더(train/ val/ test/), Kaggle의 평평한 train/(cat.0.jpg).
+    직접 준 경로를 읽을 수 없으면 찾은 것과 할 일을 담은 한국어 오류로 멈춥니다.
     n_per_class, size는 합성 데이터로 갈 때의 크기입니다 (노트북의 cfg에서 넘깁니다).
     """
     given, origin = _given_path(path, DOGS_VAR)
+    local = Path(env.data_dir) / "dogs-vs-cats"
     if given is not None:
-        if not _has_class_dirs(given):
-            raise FileNotFoundError(f"{origin} 경로 {given} 에 Cat/, Dog/ 폴더가 없습니다. "
-                                    "Kaggle의 평평한 train/ 폴더라면 python -m course_utils organize <train> <대상> "
-                                    "으로 먼저 정리하세요.")
-        src = DataSource(given, "user", f"[사용자 데이터] {origin} 경로의 사진을 씁니다: {given}")
+        try:
+            layout = read_layout(given)
+        except (OSError, DataFolderError) as exc:
+            raise type(exc)(f"{origin} 경로를 쓸 수 없습니다. {exc}") from None
+        src = DataSource(layout.root, "user", f"[사용자 데이터] {origin} 경로의 사진을 씁니다: {layout.root}\n"
+                                               f"  구조: {layout.describe()}", layout)
     elif env.quick:
         src = _synthetic_classification(env, n_per_class, size, "빠른 모드입니다.")
-    elif _has_class_dirs(Path(env.data_dir) / "dogs-vs-cats"):
-        root = Path(env.data_dir) / "dogs-vs-cats"
-        src = DataSource(root, "local", f"[내려받아 둔 데이터] {root} 의 사진을 씁니다.")
-    elif download and _can_download(env):
+    elif (found := _local_layout(local))[0] is not None:
+        layout = found[0]
+        src = DataSource(layout.root, "local", f"[내려받아 둔 데이터] {layout.root} 의 사진을 씁니다.\n"
+                                                f"  구조: {layout.describe()}", layout)
+    else:
+        if found[1]:
+            print(f"{local} 가 있지만 쓸 수 없습니다.\n{found[1]}")
+        src = _find_elsewhere(env, n_per_class, size, download)
+    print(src.message)
+    return src
+
+
+def _find_elsewhere(env: Any, n_per_class: int, size: int, download: bool) -> DataSource:
+    """전체 모드에서 data/ 에 쓸 만한 폴더가 없을 때: 내려받기, 아니면 합성 데이터."""
+    if download and _can_download(env):
         try:
             root = download_dogs_vs_cats(Path(env.data_dir))
-            src = DataSource(root, "downloaded", f"[내려받은 데이터] Microsoft PetImages를 {root} 에 받았습니다.")
+            return DataSource(root, "downloaded", f"[내려받은 데이터] Microsoft PetImages를 {root} 에 받았습니다.",
+                              read_layout(root))
         except dl.DownloadError as exc:
             print(f"내려받기에 실패했습니다: {exc}")
-            src = _synthetic_classification(env, n_per_class, size, "진짜 사진을 내려받지 못했습니다.")
-    else:
-        why = "오프라인 설정(COURSE_OFFLINE)입니다." if env.offline else "내려받은 사진이 없습니다."
-        src = _synthetic_classification(env, n_per_class, size, why)
-        src.message += "\n" + dl.MANUAL_STEPS["dogs-vs-cats"]
-    print(src.message)
+            return _synthetic_classification(env, n_per_class, size, "진짜 사진을 내려받지 못했습니다.")
+    why = "오프라인 설정(COURSE_OFFLINE)입니다." if env.offline else "내려받은 사진이 없습니다."
+    src = _synthetic_classification(env, n_per_class, size, why)
+    src.message += "\n" + dl.MANUAL_STEPS["dogs-vs-cats"]
     return src
 
 
@@ -216,24 +251,53 @@ def find_pets(env: Any, path: str | os.PathLike | None = None, *, n_images: int 
 
 # ---------------------------------------------------------------- 상태 표
 
+def _status_row(name: str, how: str, read: Callable[[], tuple[Path, bool, int]], path: Path) -> dict[str, Any]:
+    """상태 표의 한 줄. 폴더나 주석 파일이 잘못되어도 멈추지 않고 problem에 한국어로 적습니다."""
+    try:
+        root, present, n_images = read()
+        return dict(name=name, path=str(root), present=present, n_images=n_images, how=how, problem="")
+    except (DataFolderError, OSError) as exc:
+        problem = str(exc)
+    except Exception as exc:  # 주석 파일의 어떤 잘못이든 (JSON 문법, 빠진 키, 잘못된 타입): 표는 계속 그립니다
+        problem = (f"{path} 의 주석 파일을 읽을 수 없습니다 ({type(exc).__name__}: {exc}). "
+                   "JSON 문법과 images, annotations, categories 키를 확인하거나 다시 내보내세요.")
+    return dict(name=name, path=str(path), present=False, n_images=0, how=how, problem=problem)
+
+
+def _dogs_status(root: Path, must_exist: bool) -> tuple[Path, bool, int]:
+    if not root.exists() and not must_exist:
+        return root, False, 0
+    layout = read_layout(root)
+    return layout.root, True, _count_images(layout.root)
+
+
+def _pets_status(cands: list[Path], must_exist: bool) -> tuple[Path, bool, int]:
+    found = next((r for c in cands if c.is_dir() and (r := _pets_root(c)) is not None), None)
+    if found is None:
+        if must_exist:
+            raise FileNotFoundError(f"{cands[0]} 에 instances.json(COCO)도, images/ + annotations/trimaps/"
+                                    "(Oxford-IIIT Pet)도 없습니다. data/README.md의 구조를 확인하세요.")
+        return cands[-1], False, 0
+    return found, True, _count_pets(found)
+
+
 def dataset_status(env: Any) -> list[dict[str, Any]]:
-    """데이터 세트마다 이름, 경로, 있는지, 이미지 수, 구하는 방법을 사전 목록으로 (00_setup의 표)."""
-    rows = []
+    """데이터 세트마다 이름, 경로, 있는지, 이미지 수, 구하는 방법, 문제를 사전 목록으로 (00_setup의 표).
+
+    잘못된 폴더나 주석 파일은 표를 멈추지 않고 그 줄의 problem(한국어)에 적힙니다.
+    """
     dogs_given, _ = _given_path(None, DOGS_VAR)
     dogs = dogs_given or Path(env.data_dir) / "dogs-vs-cats"
-    rows.append(dict(name="dogs-vs-cats (개/고양이 분류)", path=str(dogs), present=_has_class_dirs(dogs),
-                     n_images=_count_images(dogs) if dogs.is_dir() else 0,
-                     how="python -m course_utils download dogs-vs-cats (약 787MB) 또는 data/README.md"))
     pets_given, _ = _given_path(None, PETS_VAR)
-    cands = [pets_given] if pets_given else [Path(env.data_dir) / "oxford-pets", Path(env.data_dir) / "oxford-iiit-pet"]
-    found = next((r for c in cands if c.is_dir() and (r := _pets_root(c)) is not None), None)
-    pets = found or cands[-1]
-    rows.append(dict(name="oxford-pets (검출/분할)", path=str(pets), present=found is not None,
-                     n_images=_count_pets(found) if found else 0,
-                     how="python -m course_utils download oxford-pets (약 800MB) 또는 COCO 폴더를 COURSE_PETS로"))
+    pets = [pets_given] if pets_given else [Path(env.data_dir) / "oxford-pets", Path(env.data_dir) / "oxford-iiit-pet"]
     synth = Path(env.data_dir) / "synthetic"
-    rows.append(dict(name="synthetic (오프라인/빠른 모드용 합성 데이터)", path=str(synth), present=synth.is_dir(),
-                     n_images=_count_images(synth) if synth.is_dir() else 0,
-                     how="필요할 때 노트북이 자동으로 만듭니다"))
-    return rows
-
+    return [
+        _status_row("dogs-vs-cats (개/고양이 분류)",
+                    "python -m course_utils download dogs-vs-cats (약 787MB) 또는 data/README.md",
+                    lambda: _dogs_status(dogs, dogs_given is not None), dogs),
+        _status_row("oxford-pets (검출/분할)",
+                    "python -m course_utils download oxford-pets (약 800MB) 또는 COCO 폴더를 COURSE_PETS로",
+                    lambda: _pets_status(pets, pets_given is not None), pets[0]),
+        _status_row("synthetic (오프라인/빠른 모드용 합성 데이터)", "필요할 때 노트북이 자동으로 만듭니다",
+                    lambda: (synth, synth.is_dir(), _count_images(synth) if synth.is_dir() else 0), synth),
+    ]
