@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from tqdm.auto import tqdm
+from course_utils.progress import progress as progress_bar
 
 CHUNK = 1 << 20  # 한 번에 읽는 최대 바이트 수
 DEADLINE_S = 3600.0  # 파일 하나를 받는 데 쓰는 최대 시간: 느리게 흘려보내는 서버 앞에서 끝없이 기다리지 않습니다
@@ -227,8 +227,8 @@ def _read_block(resp: http.client.HTTPResponse) -> bytes:
 def _receive(resp: http.client.HTTPResponse, part: Path, start: int, total: int | None, *,
              deadline_s: float, progress: bool) -> int:
     """응답 본문을 part에 씁니다(start>0이면 덧붙임). 받은 바이트 수를 돌려줍니다."""
-    bar = tqdm(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
-               desc=part.name.removesuffix(".part"), disable=not progress)
+    bar = progress_bar(total=total, initial=start, unit="B", unit_scale=True, unit_divisor=1024,
+                       desc=part.name.removesuffix(".part"), enabled=progress)
     stop_at = time.monotonic() + deadline_s
     received = 0
     try:
