@@ -18,14 +18,31 @@ def test_crop_boxes_follow_scale_and_stay_inside():
     assert 0.6 < frac.mean() < 0.8  # 평균은 (0.5+1)/2 근처
 
 
+def _ramp(height: int, width: int) -> torch.Tensor:
+    """채널 0 = 열 번호, 채널 1 = 행 번호인 (1, 2, H, W) 이미지. 선형이라 양선형 보간 값을 식으로 알 수 있습니다."""
+    cols = torch.arange(width, dtype=torch.float32).expand(height, width)
+    rows = torch.arange(height, dtype=torch.float32).unsqueeze(1).expand(height, width)
+    return torch.stack([cols, rows]).unsqueeze(0)
+
+
 def test_full_box_equals_bilinear_resize():
-    x = F.interpolate(torch.rand(3, 3, 4, 6), size=(40, 60), mode="bilinear")  # 매끄러운 이미지
+    x = _ramp(40, 60).expand(3, 2, 40, 60)
     boxes = torch.tensor([[0.0, 0.0, 60.0, 40.0]] * 3)
     out = augment.crop_resize(x, boxes, 20)
     ref = F.interpolate(x, size=(20, 20), mode="bilinear", align_corners=False, antialias=False)
-    # roi_align은 칸마다 2x2 표본의 평균이라 단순 보간과 조금 다르지만 가깝습니다
-    assert out.shape == (3, 3, 20, 20)
-    assert (out - ref).abs().mean() < 0.02
+    # 출력 칸의 중심이 입력 픽셀 중심 좌표계에서 같은 곳을 읽어야 합니다 (반 픽셀 어긋나면 0.5 차이)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-4)
+
+
+def test_crop_reads_the_box_at_pixel_centres():
+    x = _ramp(50, 70)
+    x1, y1, x2, y2 = 10.0, 6.0, 40.0, 36.0
+    out = augment.crop_resize(x, torch.tensor([[x1, y1, x2, y2]]), 10)[0]  # (2, 10, 10)
+    step = torch.arange(10, dtype=torch.float32) + 0.5  # 출력 칸의 중심 (칸 단위)
+    expected_cols = x1 + step * (x2 - x1) / 10 - 0.5     # 연속 좌표 -> 픽셀 중심 좌표(-0.5)
+    expected_rows = y1 + step * (y2 - y1) / 10 - 0.5
+    torch.testing.assert_close(out[0], expected_cols.expand(10, 10), rtol=0, atol=1e-4)
+    torch.testing.assert_close(out[1], expected_rows.unsqueeze(1).expand(10, 10), rtol=0, atol=1e-4)
 
 
 def test_each_image_gets_its_own_crop():
