@@ -16,7 +16,10 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
+
+from .images import to_rgb
 
 __all__ = [
     "to_rgb_array", "sliding_windows", "opencv_selective_search", "initial_regions",
@@ -29,7 +32,12 @@ ORIENTATIONS = 8      # 질감: 가우시안 미분의 방향 수 (논문 값)
 
 
 def to_rgb_array(image) -> np.ndarray:
-    """PIL 이미지, (3, H, W) 텐서, (H, W, 3) 배열을 (H, W, 3) uint8 RGB 배열로 바꿉니다."""
+    """PIL 이미지, (3, H, W) 텐서, (H, W, 3) 배열을 (H, W, 3) uint8 RGB 배열로 바꿉니다.
+
+    PIL 이미지는 어떤 모드든 images.to_rgb 의 규칙으로 바꿉니다(투명 영역은 흰 바탕).
+    """
+    if isinstance(image, Image.Image):
+        image = to_rgb(image)
     if isinstance(image, Tensor):
         arr = image.detach().cpu()
         if arr.is_floating_point():
@@ -38,7 +46,7 @@ def to_rgb_array(image) -> np.ndarray:
     else:
         arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"RGB 이미지가 필요합니다 (H, W, 3). 받은 모양: {arr.shape}. 흑백이면 .convert('RGB')를 먼저 하세요.")
+        raise ValueError(f"RGB 이미지가 필요합니다 (H, W, 3). 받은 모양: {arr.shape}. 흑백이나 RGBA 배열이면 PIL 이미지로 넘기세요(Image.fromarray).")
     return np.ascontiguousarray(arr.astype(np.uint8))
 
 
@@ -126,10 +134,12 @@ def region_features(rgb: np.ndarray, labels: np.ndarray, colour_space: str = "hs
     size = np.bincount(labels.ravel(), minlength=R).astype(np.float64)
     ys, xs = np.mgrid[0:H, 0:W]
     box = np.empty((R, 4), dtype=np.float64)
-    box[:, 0] = np.full(R, W); np.minimum.at(box[:, 0], labels.ravel(), xs.ravel())
-    box[:, 1] = np.full(R, H); np.minimum.at(box[:, 1], labels.ravel(), ys.ravel())
-    box[:, 2] = 0; np.maximum.at(box[:, 2], labels.ravel(), xs.ravel() + 1)
-    box[:, 3] = 0; np.maximum.at(box[:, 3], labels.ravel(), ys.ravel() + 1)
+    box[:, :2] = (W, H)                           # 최솟값을 구할 x1, y1 은 가장 큰 값에서
+    box[:, 2:] = 0                                # 최댓값을 구할 x2, y2 는 0에서 시작
+    np.minimum.at(box[:, 0], labels.ravel(), xs.ravel())
+    np.minimum.at(box[:, 1], labels.ravel(), ys.ravel())
+    np.maximum.at(box[:, 2], labels.ravel(), xs.ravel() + 1)
+    np.maximum.at(box[:, 3], labels.ravel(), ys.ravel() + 1)
 
     colour, texture = [], []
     angles = np.arange(ORIENTATIONS) * (2 * np.pi / ORIENTATIONS)
@@ -195,7 +205,8 @@ def hierarchical_grouping(features: dict[str, np.ndarray], pairs: np.ndarray, im
     neighbours: dict[int, set[int]] = {i: set() for i in range(R)}
     heap = []
     for i, j in pairs.tolist():
-        neighbours[i].add(j); neighbours[j].add(i)
+        neighbours[i].add(j)
+        neighbours[j].add(i)
         heap.append((-similarity(regions[i], regions[j], image_area, use), i, j))
     heapq.heapify(heap)
     boxes = [features["box"][i] for i in range(R)]

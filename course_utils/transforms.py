@@ -14,17 +14,16 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 
 from .constants import IMAGENET_MEAN, IMAGENET_STD  # 한 곳(constants)에서 정하고 여기서도 내보냅니다
+from .images import to_rgb
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "ImageTransform", "detection_transforms", "segmentation_transforms"]
 
 
 def _to_rgb(img):
-    """PIL 이미지는 RGB 로 맞추고(회색조, CMYK, 팔레트, RGBA 대비), HWC uint8 배열은 PIL 로 바꿉니다."""
+    """PIL 이미지와 HWC uint8 배열은 images.to_rgb 의 규칙으로 RGB PIL 로(투명 영역은 흰 바탕), 텐서는 그대로."""
     if isinstance(img, np.ndarray):
-        return Image.fromarray(img).convert("RGB")
-    if isinstance(img, Image.Image) and img.mode != "RGB":
-        return img.convert("RGB")
-    return img
+        img = Image.fromarray(img)
+    return to_rgb(img) if isinstance(img, Image.Image) else img
 
 
 class ImageTransform:

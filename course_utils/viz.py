@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from .images import load_rgb, to_rgb
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["denormalize", "to_rgb_image", "show_images", "show_prediction_grid", "draw_boxes",
@@ -68,7 +69,7 @@ def _korean_font() -> None:
         try:
             from .setup import use_korean_font
             use_korean_font()
-        except Exception:  # 글꼴 패키지가 없어도 그림은 그립니다
+        except ImportError:  # 글꼴 패키지(koreanize-matplotlib)가 없어도 그림은 그립니다
             pass
         _quiet_figure_repr()
         _font_ready = True
@@ -91,9 +92,9 @@ def to_rgb_image(image, mean: Sequence[float] | None = None, std: Sequence[float
     ImageNet 평균/표준편차로 정규화된 것으로 보고 되돌립니다.
     """
     if isinstance(image, (str, Path)):
-        image = Image.open(image)
+        image = load_rgb(image)  # 데이터셋이 읽는 것과 같게: EXIF 방향대로 세우고 투명 영역은 흰 바탕
     if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255
+        return np.asarray(to_rgb(image), dtype=np.float32) / 255
     if isinstance(image, torch.Tensor):
         t = image.detach().cpu().as_subclass(torch.Tensor)
         if t.dtype == torch.uint8:

@@ -128,3 +128,9 @@ def test_real_photos_recall(shared_data):
     gts = [g for _, g in samples]
     assert proposal_recall(ours, gts, iou=0.5) >= 0.8
     assert proposal_recall(cv, gts, iou=0.5) >= 0.8
+
+
+def test_transparent_pil_image_is_white_like_load_rgb():
+    rgba = Image.new("RGBA", (5, 5), (255, 0, 0, 0))   # 완전히 투명한 빨강
+    assert (P.to_rgb_array(rgba) == 255).all()
+    assert P.to_rgb_array(Image.new("L", (5, 5), 7)).shape == (5, 5, 3)   # 흑백도 세 채널로

@@ -146,3 +146,11 @@ def test_segmentation_moves_mask_with_image():
         assert ti.shape == (3, 48, 48) and tm.shape == (48, 48)
         white = ti.mean(0) > 0.8
         assert ((white == (tm == 1)) | (tm == 255)).float().mean() > 0.9
+
+
+def test_transparent_pixels_become_white_like_load_rgb():
+    # 완전히 투명한 빨강: convert("RGB")는 빨강을 남기지만, 데이터셋처럼 흰 바탕에 합성해야 합니다
+    t = ImageTransform(8, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+    rgba = Image.new("RGBA", (8, 8), (255, 0, 0, 0))
+    for image in (rgba, np.asarray(rgba)):  # PIL 이미지와 (H, W, 4) 배열
+        assert torch.allclose(t(image, "val"), torch.ones(3, 8, 8))

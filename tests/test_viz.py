@@ -154,3 +154,11 @@ def test_notebook_display_draws_png_once_and_closes_figure():
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert fig.number not in plt.get_fignums()
     assert viz._png_and_close(fig)[:4] == b"\x89PNG"  # 닫힌 그림도 다시 표시할 수 있습니다
+
+
+def test_transparent_pixels_are_white_like_the_dataset(tmp_path):
+    # 완전히 투명한 빨강은 images.to_rgb 처럼 흰색으로 보여야 합니다 (데이터셋이 학습에 쓰는 색과 같게)
+    rgba = Image.new("RGBA", (4, 4), (255, 0, 0, 0))
+    rgba.save(tmp_path / "clear.png")
+    for source in (rgba, tmp_path / "clear.png"):
+        assert np.array_equal(viz.to_rgb_image(source), np.ones((4, 4, 3), dtype=np.float32))
