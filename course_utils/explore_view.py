@@ -4,6 +4,9 @@
 - 먼저 기본 설정의 그림을 보통 PNG 그림으로 한 번 그립니다(읽기용 사본, 위젯이 없는 실행 환경).
 - 그 아래에 ipywidgets 슬라이더와 출력 칸을 둡니다. 슬라이더를 움직이면 출력 칸에 새 그림이 그려집니다.
 - 위젯을 그릴 수 없는 곳에서는 위젯 대신 짧은 한국어 안내(WIDGET_HINT) 한 줄이 보입니다.
+
+이미지를 다루는 그림만 ``viz``(torchvision 을 부름)를 함수 안에서 가져옵니다. 격자만 그리는 탐색기(14, 17)는
+torchvision 없이 빨리 뜹니다.
 """
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import explore as ex
-from .viz import draw_boxes, overlay_mask, to_rgb_image
 
 __all__ = ["WIDGET_HINT", "build_explorer", "show_explorer", "conv_explorer", "augment_explorer", "iou_explorer",
            "nms_explorer", "anchor_explorer", "transposed_explorer", "atrous_explorer", "threshold_explorer",
@@ -151,6 +153,8 @@ def conv_explorer(size: int = 8, kernel: int = 3, stride: int = 1, padding: int 
 def draw_augment(image, size: int, scale_min: float, max_ratio: float, flip_p: float, seed: int,
                  n: int = 4) -> Figure:
     """원본 위에 무작위로 자른 상자 n개, 오른쪽에 그 결과 (seed, seed+1, ...)."""
+    from .viz import to_rgb_image
+
     fig, axes = _figure(n + 1, 2.4 * (n + 1) + 0.6, 3.0)
     rgb = to_rgb_image(image)
     axes[0, 0].imshow(rgb)
@@ -182,6 +186,8 @@ def augment_explorer(image, size: int = 224, scale_min: float = 0.5, max_ratio: 
 # ----------------------------------------------------------------------------- IoU (09), NMS·앵커 (12)
 def draw_iou(image, box: Sequence[float], dx: float, dy: float, scale_w: float, scale_h: float) -> Figure:
     """정답 박스 A 와, A 를 (dx, dy) 만큼 옮기고 너비·높이를 바꾼 박스 B 의 IoU."""
+    from .viz import draw_boxes
+
     x1, y1, x2, y2 = [float(v) for v in box]
     w, h = x2 - x1, y2 - y1
     cx, cy = (x1 + x2) / 2 + dx * w, (y1 + y2) / 2 + dy * h
@@ -212,6 +218,8 @@ def iou_explorer(image, box: Sequence[float]) -> None:
 
 def draw_nms(image, boxes, scores, labels, class_names, iou_threshold: float, score_threshold: float) -> Figure:
     """왼쪽: 점수 임계값을 넘은 검출 전부, 오른쪽: NMS 뒤에 남은 검출."""
+    from .viz import draw_boxes
+
     boxes, scores = torch.as_tensor(boxes).float(), torch.as_tensor(scores).float()
     labels = torch.zeros(len(scores), dtype=torch.int64) if labels is None else torch.as_tensor(labels)
     passed = scores >= score_threshold
@@ -235,6 +243,8 @@ def nms_explorer(image, boxes, scores, labels=None, class_names=None, iou_thresh
 def draw_anchors(image, feature_size: tuple[int, int], sizes: Sequence[float], aspect_ratios: Sequence[float],
                  row: int, col: int) -> Figure:
     """이미지 위에 특성 맵 격자, 고른 칸, 그 칸 중심의 앵커 k 개."""
+    from .viz import draw_boxes, to_rgb_image
+
     if not sizes or not aspect_ratios:
         raise ValueError("크기와 비율을 하나 이상 고르세요.")
     rgb = to_rgb_image(image)
@@ -341,6 +351,8 @@ def atrous_explorer(kernel: int = 3, rate: int = 2, layers: int = 2, doubling: b
 # ----------------------------------------------------------------------------- 분할 마스크 임계값 (13, 15)
 def draw_threshold(images, probs, targets, index: int, threshold: float) -> Figure:
     """정답 마스크, 임계값으로 자른 예측 마스크, 그리고 임계값에 따른 IoU 곡선."""
+    from .viz import overlay_mask
+
     prob, target = torch.as_tensor(probs[index]), torch.as_tensor(targets[index])
     fig, axes = _figure(3, 12, 4.2)
     overlay_mask(images[index], target, ax=axes[0, 0])
@@ -368,6 +380,8 @@ def threshold_explorer(images, probs, targets, threshold: float = 0.5) -> None:
 # ----------------------------------------------------------------------------- 신경망은 무엇을 보나 (04, 08)
 def show_feature_maps(image, maps: Mapping[str, torch.Tensor], n: int = 8) -> Figure:
     """입력 한 장과, 층마다 앞의 n 채널 특성 맵 (maps: 이름 -> (1, C, H, W))."""
+    from .viz import to_rgb_image
+
     fig, axes = _figure(n + 1, 1.5 * (n + 1), 1.6 * len(maps) + 0.3, nrows=len(maps))
     for r, (name, fmap) in enumerate(maps.items()):
         axes[r, 0].imshow(to_rgb_image(image))
@@ -403,6 +417,8 @@ def show_filters(weight: torch.Tensor, cols: int = 8) -> Figure:
 def show_cams(images, cams: torch.Tensor, titles: Sequence[str], colors: Sequence[str] | None = None,
               cols: int = 4) -> Figure:
     """이미지 위에 Grad-CAM 을 겹쳐 그립니다 (빨강일수록 그 클래스 점수에 크게 기여한 곳)."""
+    from .viz import to_rgb_image
+
     rows = -(-len(titles) // cols)
     fig, axes = _figure(cols, 2.6 * cols, 2.8 * rows, nrows=rows)
     for i, ax in enumerate(axes.ravel()):
