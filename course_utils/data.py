@@ -44,6 +44,16 @@ _HOW = ("할 일: 클래스마다 폴더를 하나씩 만들고(예: Cat/, Dog/)
         "train/, val/, test/ 아래에 같은 클래스 폴더가 있는 나뉜 구조나, Kaggle의 평평한 train/(cat.0.jpg, dog.0.jpg)도 됩니다.")
 
 
+_ANNOUNCED: set[str] = set()  # 같은 안내는 한 번만 (같은 나누기를 여러 번 불러 비교할 때 줄이 겹치지 않게)
+
+
+def _announce(message: str) -> None:
+    """안내문을 처음 한 번만 출력합니다."""
+    if message not in _ANNOUNCED:
+        _ANNOUNCED.add(message)
+        print(message)
+
+
 class DataFolderError(ValueError):
     """분류 데이터 폴더를 읽을 수 없을 때: 찾은 것, 문제 전부, 할 일을 한국어로 한 번에 알립니다."""
 
@@ -413,7 +423,7 @@ def split_items(items: Sequence[Any], n_train: int | float = 400, n_val: int | f
                          f"{'나머지 전부' if n_val is None else asked['val']}, 테스트 {asked['test']}). "
                          "사진을 더 넣거나, 데이터 폴더가 맞는지 확인하거나, 개수를 줄이세요.")
     if shrunk:
-        print(f"{shrunk}. 비율을 유지해 훈련 {got['train']}, 검증 {got['val']}, 테스트 {got['test']}장으로 줄입니다.")
+        _announce(f"{shrunk}. 비율을 유지해 훈련 {got['train']}, 검증 {got['val']}, 테스트 {got['test']}장으로 줄입니다.")
     random.Random(seed).shuffle(items)  # random.seed(seed); random.shuffle(items)와 같은 순서
     train = items[:n_train]
     rest = items[n_train:total - n_test]
@@ -453,11 +463,11 @@ def course_split(index: ImageIndex, n_train: int | float = 400, n_val: int | flo
     if k_val or k_test:  # 없는 세트는 train/ 에서 교재 방식으로 떼어 냅니다
         train, val_from, test_from = split_items(train, max(1, len(train) - k_val - k_test), k_val, k_test, seed)
         carved = [f"{name} {len(got)}장" for name, k, got in (("검증", k_val, val_from), ("테스트", k_test, test_from)) if k]
-        print(f"[나뉜 폴더] {', '.join(c.split()[0] for c in carved)} 폴더가 없어 train/ 에서 시드 {seed}로 떼어 냅니다 "
-              f"({', '.join(carved)}).")
+        _announce(f"[나뉜 폴더] {', '.join(c.split()[0] for c in carved)} 폴더가 없어 train/ 에서 시드 {seed}로 떼어 냅니다 "
+                  f"({', '.join(carved)}).")
         val, test = val_from if val is None else val, test_from if test is None else test
     train = _take(train, n_train, seed)
-    print(f"[나뉜 폴더] 폴더가 정한 나누기를 씁니다: 훈련 {len(train)}, 검증 {len(val or [])}, 테스트 {len(test or [])}장.")
+    _announce(f"[나뉜 폴더] 폴더가 정한 나누기를 씁니다: 훈련 {len(train)}, 검증 {len(val or [])}, 테스트 {len(test or [])}장.")
     return train, val or [], test or []
 
 

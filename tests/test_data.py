@@ -30,6 +30,12 @@ def _rgb(seed: int, size=(60, 48)) -> Image.Image:
     return Image.fromarray(arr)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_announcements(monkeypatch):
+    """안내문은 프로세스마다 한 번만 나오므로, 테스트마다 새로 시작합니다."""
+    monkeypatch.setattr(cdata, "_ANNOUNCED", set())
+
+
 @pytest.fixture()
 def messy(tmp_path) -> Path:
     """Microsoft PetImages처럼 지저분한 폴더: 좋은 사진과 온갖 나쁜 파일."""
@@ -132,7 +138,7 @@ def test_split_exact_502_is_the_notes_split():
     assert len(set(train) | set(val) | set(test)) == 502
 
 
-def test_split_fractions_and_errors():
+def test_split_fractions_and_errors(capsys):
     items = list(range(400))
     train, val, test = cdata.split_items(items, 0.8, 0.15, 0.05)
     assert (len(train), len(val), len(test)) == (320, 60, 20)
@@ -141,8 +147,10 @@ def test_split_fractions_and_errors():
     assert (len(train), len(val), len(test)) == (300, 100, 0)
     with pytest.raises(ValueError, match="400장뿐"):
         cdata.split_items(items, strict=True)  # 400장으로는 400+92+10을 만들 수 없음
-    train, val, test = cdata.split_items(items)  # 기본: 비율을 유지해 줄이고 알림
+    train, val, test = cdata.split_items(items)  # 기본: 비율을 유지해 줄이고 알림 (같은 안내는 한 번만)
     assert (len(train), len(val), len(test)) == (318, 75, 7) and len(set(train + val + test)) == 400
+    assert cdata.split_items(items) == (train, val, test)
+    assert capsys.readouterr().out.count("비율을 유지해 훈련 318, 검증 75, 테스트 7장으로 줄입니다") == 1
 
 
 def test_transform_styles(messy):
