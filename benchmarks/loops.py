@@ -121,7 +121,7 @@ def _course_epoch(model, loader, criterion, optimizer, device) -> None:
     from course_utils.train import train_one_epoch
 
     cuda = device.type == "cuda"
-    train_one_epoch(model, loader, criterion, optimizer, device,
+    train_one_epoch(model, optimizer, loader, device, criterion,
                     amp_dtype=torch.bfloat16 if cuda else None, channels_last=cuda)
 
 

@@ -134,9 +134,9 @@ def main(argv: list[str] | None = None) -> None:
     amp = torch.bfloat16 if cuda else None
     best, t_train = 0.0, time.perf_counter()
     for epoch in range(args.epochs):
-        tr = train_one_epoch(model, train_b, loss_fn, opt, dev, amp_dtype=amp, channels_last=cuda,
+        tr = train_one_epoch(model, opt, train_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda,
                              scheduler=sched, epoch=epoch, progress=False)
-        va = evaluate(model, val_b, loss_fn, dev, amp_dtype=amp, channels_last=cuda, progress=False)
+        va = evaluate(model, val_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda, progress=False)
         best = max(best, va["acc"])
         print(f"에폭 {epoch + 1:2d}/{args.epochs} 훈련 정확도 {tr['acc']:.3f} 검증 정확도 {va['acc']:.4f} "
               f"({time.perf_counter() - t_train:.0f}초)")

@@ -2,13 +2,13 @@
 
 `roi_pool` 은 11번 노트북에서 손으로 따라가는 계산을 그대로 옮긴 것이며,
 tests/test_roi.py 가 torchvision.ops.roi_pool 과 값이 같은지 확인합니다.
-학습 루프는 torchvision `references/detection/engine.py` 처럼 모든 의존성을 인자로 받습니다:
+학습 루프는 torchvision `references/detection/engine.py` 처럼 모든 의존성을 인자로 받고, 인자 순서
+(model, optimizer, loader, device)와 손실 점검·옵티마이저 한 걸음은 course_utils.train 의 분류 루프와 같습니다:
 검출기는 학습 모드에서 `model(images, targets) -> 손실 dict`, 평가 모드에서
 `model(images) -> [{'boxes', 'scores', 'labels'}, ...]` 를 돌려주면 됩니다.
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import Callable, Iterable, Sequence
 
@@ -16,6 +16,8 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.boxes import detection_map
+from course_utils.progress import progress as progress_bar
+from course_utils.train import check_finite, empty_loader_error, optimizer_step, train_mode
 
 __all__ = ["roi_pool", "to_model_input", "train_one_epoch_detection", "evaluate_detection",
            "predict_detection"]
@@ -78,35 +80,29 @@ def to_model_input(images: Sequence[Tensor], targets: Sequence[dict] | None,
 
 
 def train_one_epoch_detection(model: nn.Module, optimizer: torch.optim.Optimizer, loader: Iterable,
-                              device: torch.device, *, scheduler=None, max_norm: float | None = None,
-                              log: Callable[[str], None] | None = None) -> dict[str, float]:
+                              device: torch.device, *, epoch: int = 0, scheduler=None,
+                              max_norm: float | None = None,
+                              log: Callable[[str], None] | None = None, progress: bool = True) -> dict[str, float]:
     """검출기를 한 에폭 학습하고 손실 항목별 평균을 돌려줍니다(키: 'loss' 와 각 손실 이름).
 
-    scheduler 를 주면 반복(배치)마다 step() 합니다. 손실이 nan/inf 가 되면 즉시 멈춥니다.
+    인자 순서와 규칙은 분류의 course_utils.train.train_one_epoch 와 같습니다: scheduler 는 배치마다 step(),
+    손실이 nan/inf 면 갱신하기 전에 멈추고(check_finite), 파라미터를 얼린 배치 정규화는 평가 모드로 둡니다(train_mode).
     """
-    model.train()
+    train_mode(model)
     sums: dict[str, float] = {}
     n_batches, start = 0, time.perf_counter()
-    for images, targets in loader:
+    for step, (images, targets) in enumerate(progress_bar(loader, desc=f"에폭 {epoch + 1} 학습", enabled=progress)):
         images, targets = to_model_input(images, targets, device)
         loss_dict = model(images, targets)
         loss = sum(loss_dict.values())                      # 다중 작업 손실 = 항목별 손실의 합
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"손실이 {loss.item()} 입니다({ {k: round(v.item(), 4) for k, v in loss_dict.items()} }). "
-                                     "학습률을 낮추거나 박스 좌표(x1 < x2, y1 < y2)를 확인하세요.")
-        optimizer.zero_grad()
-        loss.backward()
-        if max_norm is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), max_norm)
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        value = check_finite(loss, epoch, step, parts=loss_dict)
+        optimizer_step(loss, optimizer, max_norm=max_norm, scheduler=scheduler)
         for k, v in loss_dict.items():
             sums[k] = sums.get(k, 0.0) + v.item()
-        sums["loss"] = sums.get("loss", 0.0) + loss.item()
+        sums["loss"] = sums.get("loss", 0.0) + value
         n_batches += 1
     if n_batches == 0:
-        raise ValueError("loader 가 배치를 하나도 내주지 않았습니다. 데이터 수와 batch_size 를 확인하세요.")
+        raise empty_loader_error(loader, "학습 데이터로더")
     result = {k: v / n_batches for k, v in sums.items()}
     if log is not None:
         parts = ", ".join(f"{k} {v:.3f}" for k, v in result.items())
@@ -115,22 +111,24 @@ def train_one_epoch_detection(model: nn.Module, optimizer: torch.optim.Optimizer
 
 
 @torch.inference_mode()
-def predict_detection(model: nn.Module, loader: Iterable, device: torch.device
+def predict_detection(model: nn.Module, loader: Iterable, device: torch.device, progress: bool = True
                       ) -> tuple[list[dict], list[dict]]:
     """평가 모드로 모든 이미지를 검출하고 (예측 리스트, 정답 리스트) 를 CPU 텐서로 돌려줍니다."""
     model.eval()
     preds, gts = [], []
-    for images, targets in loader:
+    for images, targets in progress_bar(loader, desc="검출", enabled=progress):
         images, _ = to_model_input(images, None, device)
         for out, tgt in zip(model(images), targets):
             preds.append({k: out[k].detach().cpu() for k in ("boxes", "scores", "labels")})
             gts.append({"boxes": torch.as_tensor(tgt["boxes"]).as_subclass(Tensor).cpu(),
                         "labels": torch.as_tensor(tgt["labels"]).cpu()})
+    if not preds:
+        raise empty_loader_error(loader, "평가 데이터로더")
     return preds, gts
 
 
 def evaluate_detection(model: nn.Module, loader: Iterable, device: torch.device,
-                       class_metrics: bool = False) -> dict[str, float]:
+                       class_metrics: bool = False, progress: bool = True) -> dict[str, float]:
     """COCO 방식 mAP 를 잽니다: 'map_50'(IoU 0.5), 'map'(IoU 0.5:0.95 평균), 'map_75', 'mar_100'."""
-    preds, gts = predict_detection(model, loader, device)
+    preds, gts = predict_detection(model, loader, device, progress)
     return detection_map(preds, gts, class_metrics=class_metrics)

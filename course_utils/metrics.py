@@ -5,7 +5,8 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -64,3 +65,16 @@ def topk_accuracy(logits: torch.Tensor, targets: torch.Tensor, ks: Sequence[int]
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """모델의 파라미터(원소) 개수. trainable_only면 requires_grad인 것만 셉니다."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+def model_logits(outputs: Any) -> torch.Tensor:
+    """모델 출력에서 로짓 텐서를 꺼내는 강의 전체의 규칙.
+
+    텐서면 그대로, 사전이면 'out'(torchvision 분할 모델), 튜플·리스트면 첫 원소(GoogLeNet·Inception의
+    보조 출력이 붙은 학습 모드 출력)입니다.
+    """
+    if isinstance(outputs, Mapping):
+        return outputs["out"]
+    if isinstance(outputs, (tuple, list)):
+        return outputs[0]
+    return outputs

@@ -15,6 +15,8 @@ from typing import Any, Iterable
 import torch
 from torch import Tensor, nn
 
+from course_utils.metrics import model_logits
+
 __all__ = [
     "confusion_matrix",
     "pixel_accuracy",
@@ -107,9 +109,7 @@ def evaluate_segmentation(
     try:
         for batch in loader:
             images, masks = batch[0].to(device), batch[1]
-            logits = model(images)
-            if isinstance(logits, dict):
-                logits = logits["out"]
+            logits = model_logits(model(images))
             if logits.shape[1] != num_classes:
                 raise ValueError(f"모델 출력 채널 {logits.shape[1]}개가 num_classes={num_classes}와 다릅니다.")
             cm += confusion_matrix(logits.argmax(dim=1).cpu(), masks.cpu(), num_classes, ignore_index)

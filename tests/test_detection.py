@@ -110,6 +110,39 @@ class _Exploding(nn.Module):
 def test_non_finite_loss_stops_training():
     model = _Exploding()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(FloatingPointError, match="손실"):
-        train_one_epoch_detection(model, optimizer, _loader(_toy_set(4, seed=3)), torch.device("cpu"))
+    with pytest.raises(FloatingPointError, match=r"에폭 3의 1번째 배치.*'loss_b': nan.*박스 좌표"):
+        train_one_epoch_detection(model, optimizer, _loader(_toy_set(4, seed=3)), torch.device("cpu"), epoch=2)
     assert model.w.item() == 1.0                      # 멈추기 전에 가중치를 건드리지 않음
+
+
+class _Quadratic(nn.Module):
+    """손실 dict 를 돌려주는 가장 작은 '검출기' (배치 정규화 하나 포함)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(1))
+        self.bn = nn.BatchNorm1d(1)
+
+    def forward(self, images, targets):
+        x = torch.stack([img.float().mean() for img in images])[:, None]   # (N, 1)
+        return {"loss_a": (self.w - 0.5).pow(2).sum(), "loss_b": self.bn(x).pow(2).mean() * 0}
+
+
+def test_scheduler_steps_every_batch_and_frozen_batch_norm_is_kept():
+    model = _Quadratic()
+    model.bn.requires_grad_(False)                    # 얼린 배치 정규화: 통계가 움직이면 안 됩니다
+    optimizer = torch.optim.SGD([model.w], lr=0.1)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 ** step)
+    loader = _loader(_toy_set(8, seed=4), batch_size=2)
+    train_one_epoch_detection(model, optimizer, loader, torch.device("cpu"), scheduler=scheduler)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** len(loader))
+    assert torch.equal(model.bn.running_mean, torch.zeros(1)) and model.bn.num_batches_tracked == 0
+
+
+def test_empty_loader_names_itself():
+    empty = _loader([], batch_size=2)
+    with pytest.raises(ValueError, match="학습 데이터로더: 데이터셋이 비어"):
+        train_one_epoch_detection(_Quadratic(), torch.optim.SGD(_Quadratic().parameters(), lr=0.1), empty,
+                                  torch.device("cpu"))
+    with pytest.raises(ValueError, match="평가 데이터로더"):
+        evaluate_detection(_Echo([]), empty, torch.device("cpu"))
