@@ -24,7 +24,8 @@ import nbformat
 from tqdm.auto import tqdm
 
 from .execute import NotebookError, run_notebook
-from .record import RESULTS_VAR, device_name, format_data, format_metrics, load_records, write_json
+from .record import (RESULTS_VAR, device_name, format_data, format_duration, format_metrics, load_records,
+                     write_json)
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -56,7 +57,8 @@ def is_done(path: Path, out: Path) -> bool:
     return copy.exists() and copy.stat().st_mtime >= path.stat().st_mtime
 
 
-def run_one(path: Path, out: Path | None, *, quick: bool, timeout: int = 600, on_cell=None) -> nbformat.NotebookNode:
+def run_one(path: Path, out: Path | None, *, quick: bool, timeout: int | None = 600,
+            on_cell=None) -> nbformat.NotebookNode:
     """노트북 하나를 실행·검사하고, out이 있으면 실행본과 기록을 out 아래에 남깁니다.
 
     실패하면 이전 실행본과 기록을 지우고, 실패한 실행본을 out/failed에 남긴 뒤 NotebookError를 다시 냅니다.
@@ -113,13 +115,6 @@ def collect_rows(out: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _duration(seconds: float) -> str:
-    """초를 '1시간 2분', '3분 4초', '35초'로."""
-    minutes, sec = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}시간 {minutes}분" if hours else f"{minutes}분 {sec}초" if minutes else f"{sec}초"
-
-
 def results_table(rows: list[dict[str, Any]]) -> str:
     """결과 표(Markdown): 머리말(모드, 날짜, 장치, torch)과 노트북마다 한 줄."""
     if not rows:
@@ -136,8 +131,8 @@ def results_table(rows: list[dict[str, Any]]) -> str:
         rec = r["record"] or {}
         lines.append(f"| `{r['notebook']}` {r['title']} | {format_data(rec['data']) if rec else '—'} | "
                      f"{format_metrics(rec.get('metrics', {})) or '—'} | {format_metrics(rec.get('baseline', {})) or '—'} | "
-                     f"{_duration(r['wall_s'])} |")
-    lines += ["", f"노트북 {len(rows)}개를 차례로 실행한 시간의 합: {_duration(total)}."]
+                     f"{format_duration(r['wall_s'])} |")
+    lines += ["", f"노트북 {len(rows)}개를 차례로 실행한 시간의 합: {format_duration(total)}."]
     if any(r["mode"] == "quick" for r in rows):
         lines.append("빠른 모드의 수치는 합성 그림과 작은 모델로 낸 것이라 실제 사진의 성능이 아닙니다.")
     return "\n".join(lines) + "\n"
@@ -162,7 +157,7 @@ def update_readme(table: str, readme: Path = README) -> None:
 
 
 def build(paths: Sequence[Path], *, quick: bool, force: bool = False, execute: bool = True,
-          timeout: int = 600) -> bool:
+          timeout: int | None = None) -> bool:
     """노트북들을 차례로 실행합니다 (끝난 것은 건너뜀). 모두 성공하면 True."""
     out = build_dir("quick" if quick else "full")
     if not execute:
@@ -194,11 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-execute", action="store_true", help="실행하지 않고 있는 실행본으로 표와 HTML만")
     parser.add_argument("--no-html", action="store_true", help="읽기용 HTML을 만들지 않음")
     parser.add_argument("--readme", action="store_true", help="결과 표를 README의 결과 절에 넣기")
-    parser.add_argument("--timeout", type=int, default=3600, help="셀 하나의 제한 시간(초)")
+    parser.add_argument("--timeout", type=int, default=0, help="셀 하나의 제한 시간(초, 0이면 제한 없음)")
     args = parser.parse_args(argv)
     out = build_dir("quick" if args.quick else "full")
     ok = build(select_notebooks(args.notebooks), quick=args.quick, force=args.force,
-               execute=not args.no_execute, timeout=args.timeout)
+               execute=not args.no_execute, timeout=args.timeout or None)
     table = write_results(out)
     print(f"결과 표: {out / 'results.md'}")
     if ok and not args.no_html:

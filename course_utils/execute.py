@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ PATTERNS = (
     ("파이썬 오류 추적(Traceback)", re.compile(r"Traceback \(most recent call last\)")),
     ("'Exception ignored' 메시지", re.compile(r"Exception ignored")),
     ("영어 라이브러리 경고", re.compile(r"\b[A-Za-z]*Warning: |^\[W\d{4} [\d:.]+ [^\]]*\]", re.M)),
+    ("영어 이미지 라이브러리 경고(libjpeg, libpng)",
+     re.compile(r"Premature end of JPEG file|Corrupt JPEG data|^libpng (?:warning|error):", re.M)),
 )
 
 
@@ -73,6 +76,9 @@ def _cell_label(cell: NotebookNode, ordinal: int) -> str:
 def _problems_in_output(output: NotebookNode) -> list[tuple[str, str]]:
     """출력 하나에서 찾은 (종류, 줄) 목록."""
     if WIDGET_MIME in output.get("data", {}):
+        from .explore_view import WIDGET_HINT  # 슬라이더 탐색기: 기본 그림 아래에 두는 의도된 위젯
+        if _output_text(output).strip() == WIDGET_HINT:
+            return []
         return [("진행 막대 위젯 찌꺼기 (다시 열면 'Error displaying widget')", _output_text(output).strip()[:120])]
     text = _output_text(output)
     found = []
@@ -139,12 +145,12 @@ def _failure_message(name: str, nb: NotebookNode, index: int, err: Exception) ->
             f"{why}{tail}")
 
 
-def run_notebook(path: str | os.PathLike, *, env: Mapping[str, str] | None = None, timeout: int = 600,
-                 on_cell: Callable[[int, int], None] | None = None) -> NotebookNode:
+def run_notebook(path: str | os.PathLike, *, env: Mapping[str, str] | None = None,
+                 timeout: int | None = 600, on_cell: Callable[[int, int], None] | None = None) -> NotebookNode:
     """노트북을 새 커널에서 위에서 아래로 실행하고 출력을 검사해, 실행한 노트북을 돌려줍니다.
 
     작업 폴더는 노트북이 있는 폴더이고, 커널은 지금 파이썬(python3 커널)입니다. env는 커널에 더할 환경 변수,
-    timeout은 셀 하나의 제한 시간(초), on_cell(셀 위치, 셀 수)은 셀을 시작할 때마다 부릅니다.
+    timeout은 셀 하나의 제한 시간(초, None이면 제한 없음), on_cell(셀 위치, 셀 수)은 셀을 시작할 때마다 부릅니다.
     실행이 실패하거나 출력에 문제가 있으면 NotebookError(한국어 메시지)를 냅니다.
     걸린 시간(초)은 nb.metadata["course_run"]["wall_s"]에 적습니다.
     """
@@ -162,7 +168,8 @@ def run_notebook(path: str | os.PathLike, *, env: Mapping[str, str] | None = Non
                             resources={"metadata": {"path": str(path.parent)}}, on_cell_start=cell_started)
     started = time.perf_counter()
     try:
-        client.execute(env={**os.environ, **(env or {})})
+        # 커널 프로세스가 직접 찍는 것(C 라이브러리 출력의 사본)은 버립니다: 셀 출력에 이미 담깁니다
+        client.execute(env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
         raise NotebookError(_failure_message(path.name, nb, current[0], err), nb) from None
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})

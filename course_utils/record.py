@@ -18,8 +18,9 @@ import torch
 
 RESULTS_VAR = "COURSE_RESULTS"
 # 지표 이름(기록의 키)과 표에 쓰는 한국어 이름. 이 밖의 키는 그대로 씁니다.
-METRIC_NAMES = {"val_acc": "최고 검증 정확도", "test_acc": "테스트 정확도", "map50": "mAP@0.5",
-                "map": "mAP@[.5:.95]", "miou": "mIoU", "recall50": "재현율@0.5", "recall70": "재현율@0.7"}
+METRIC_NAMES = {"val_acc": "최고 검증 정확도", "test_acc": "테스트 정확도", "transfer_val_acc": "전이 학습 검증 정확도",
+                "map50": "mAP@0.5", "map": "mAP@[.5:.95]", "miou": "mIoU",
+                "recall50": "재현율@0.5", "recall70": "재현율@0.7"}
 DATA_KINDS = {"synthetic": "합성 데이터", "user": "실제 사진", "local": "실제 사진", "downloaded": "실제 사진",
               "none": "데이터 없음"}
 
@@ -65,10 +66,19 @@ def format_metrics(values: Mapping[str, float]) -> str:
     return ", ".join(f"{METRIC_NAMES.get(k, k)} {v:.3f}" for k, v in values.items())
 
 
+def format_duration(seconds: float) -> str:
+    """초를 '1시간 2분', '3분 4초', '35초'로."""
+    minutes, sec = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}시간 {minutes}분" if hours else f"{minutes}분 {sec}초" if minutes else f"{sec}초"
+
+
 def format_data(data: Mapping[str, Any]) -> str:
-    """데이터 설명: '실제 사진 502장', '합성 데이터 160장'."""
+    """데이터 설명: '실제 사진 20,000장 (400/92/10)', '합성 데이터 160장'."""
     text = DATA_KINDS.get(data.get("kind", "none"), str(data.get("kind")))
-    return f"{text} {data['images']:,}장" if "images" in data else text
+    if "images" in data:
+        text += f" {data['images']:,}장"
+    return text + (f" ({data['split']})" if data.get("split") else "")
 
 
 def record_result(env: Any, notebook: str, metrics: Mapping[str, float] | None = None, *,
@@ -78,7 +88,8 @@ def record_result(env: Any, notebook: str, metrics: Mapping[str, float] | None =
 
     metrics: {'val_acc': 0.71, 'test_acc': 0.8} 같은 핵심 수치 (키 이름은 METRIC_NAMES).
     baseline: 이 결과가 넘어서는 기준, {'교재의 저장된 결과': 0.64} 같은 사전.
-    data: {'kind': source.kind, 'images': 이미지 수}. 실행 모드, 장치, torch 버전, setup() 뒤 걸린 시간은 알아서 적습니다.
+    data: {'kind': source.kind, 'images': 이미지 수, 'split': '400/92/10'(쓴 나누기, 있으면)}.
+    실행 모드, 장치, torch 버전, setup() 뒤 걸린 시간은 알아서 적습니다.
     """
     record = {
         "notebook": notebook,

@@ -29,6 +29,7 @@ BAD_OUTPUTS = {
     "future_warning": new_output("stream", name="stdout", text="a.py:3: FutureWarning: will change\n"),
     "deprecation": _stderr("b.py:1: DeprecationWarning: old api\n"),
     "runtime_warning": _stderr("c.py:9: RuntimeWarning: invalid value encountered in divide\n"),
+    "libjpeg_warning": _stderr("Premature end of JPEG file\n"),
     "torch_cpp_warning": _stderr("[W1202 12:59:23.123456 NNPACK.cpp:62] Could not initialize NNPACK!\n"),
     "colored_traceback": new_output("error", ename="ValueError", evalue="x",
                                     traceback=["\x1b[0;31mTraceback (most recent call last)\x1b[0m"]),
