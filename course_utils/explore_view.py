@@ -379,37 +379,44 @@ def threshold_explorer(images, probs, targets, threshold: float = 0.5) -> None:
 
 # ----------------------------------------------------------------------------- 신경망은 무엇을 보나 (04, 08)
 def show_feature_maps(image, maps: Mapping[str, torch.Tensor], n: int = 8) -> Figure:
-    """입력 한 장과, 층마다 앞의 n 채널 특성 맵 (maps: 이름 -> (1, C, H, W))."""
+    """입력 한 장과, 층마다 가장 크게 반응한 n 채널의 특성 맵 (maps: 이름 -> (1, C, H, W))."""
     from .viz import to_rgb_image
 
     fig, axes = _figure(n + 1, 1.5 * (n + 1), 1.6 * len(maps) + 0.3, nrows=len(maps))
+    axes[0, 0].imshow(to_rgb_image(image))
+    axes[0, 0].set_title("입력", fontsize=9)
     for r, (name, fmap) in enumerate(maps.items()):
-        axes[r, 0].imshow(to_rgb_image(image))
-        axes[r, 0].set_title("입력" if r == 0 else "", fontsize=9)
-        axes[r, 0].set_ylabel(name, fontsize=9)
-        for c in range(n):
-            ax = axes[r, c + 1]
-            if c < fmap.shape[1]:
-                ax.imshow(fmap[0, c].cpu().numpy(), cmap="gray")
-                ax.set_title(f"{name} #{c}", fontsize=8)
+        strongest = fmap[0].mean(dim=(1, 2)).argsort(descending=True)[:n].tolist()   # 평균 반응이 큰 채널
+        for ax, c in zip(axes[r, 1:], strongest):
+            ax.imshow(fmap[0, c].cpu().numpy(), cmap="gray")
+            ax.set_title(f"{name} #{c}", fontsize=8)
         for ax in axes[r]:
             ax.set_xticks([])
             ax.set_yticks([])
+            ax.set_frame_on(bool(ax.images))
     return fig
 
 
-def show_filters(weight: torch.Tensor, cols: int = 8) -> Figure:
-    """첫 합성곱 층의 필터 (C_out, 3, k, k) 를 필터마다 [0, 1] 로 늘여 RGB 로 그립니다."""
+def _mosaic(weight: torch.Tensor, cols: int) -> np.ndarray:
+    """필터 (C_out, 3, k, k) 를 필터마다 [0, 1] 로 늘여, 1칸 흰 테두리를 둔 한 장의 RGB 격자로 붙입니다."""
     w = weight.detach().cpu().float()
-    lo = w.amin(dim=(1, 2, 3), keepdim=True)
-    hi = w.amax(dim=(1, 2, 3), keepdim=True)
-    w = (w - lo) / (hi - lo).clamp_min(1e-12)
-    rows = -(-len(w) // cols)
-    fig, axes = _figure(cols, 1.2 * cols, 1.3 * rows, nrows=rows)
-    for i, ax in enumerate(axes.ravel()):
-        if i < len(w):
-            ax.imshow(w[i].permute(1, 2, 0).numpy(), interpolation="nearest")   # (3, k, k) -> (k, k, 3)
-            ax.set_title(f"#{i}", fontsize=8)
+    lo, hi = w.amin(dim=(1, 2, 3), keepdim=True), w.amax(dim=(1, 2, 3), keepdim=True)
+    w = ((w - lo) / (hi - lo).clamp_min(1e-12)).permute(0, 2, 3, 1).numpy()   # (C_out, k, k, 3)
+    n, k = len(w), w.shape[1]
+    rows = -(-n // cols)
+    canvas = np.ones((rows * (k + 1) + 1, cols * (k + 1) + 1, 3), np.float32)
+    for i in range(n):
+        y, x = (i // cols) * (k + 1) + 1, (i % cols) * (k + 1) + 1
+        canvas[y:y + k, x:x + k] = w[i]
+    return canvas
+
+
+def show_filters(weights: Mapping[str, torch.Tensor], cols: int = 8) -> Figure:
+    """첫 합성곱 층의 필터 (C_out, 3, k, k) 들을 이름마다 한 칸에 RGB 격자로 그립니다 (예: 학습 전, 학습 후)."""
+    fig, axes = _figure(len(weights), 4.6 * len(weights), 2.8)
+    for ax, (name, weight) in zip(axes[0], weights.items()):
+        ax.imshow(_mosaic(weight, cols), interpolation="nearest")
+        ax.set_title(f"{name}: 필터 {weight.shape[0]}개 ({weight.shape[-1]}×{weight.shape[-1]})", fontsize=10)
         ax.set_axis_off()
     return fig
 

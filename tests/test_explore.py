@@ -226,3 +226,16 @@ def test_figures_say_what_the_numbers_are():
     boxes = torch.tensor([[10.0, 10, 50, 50], [12, 12, 52, 52], [60, 60, 90, 90]])
     assert "뒤: 2개" in _titles(view.draw_nms(image, boxes, torch.tensor([0.9, 0.8, 0.7]), None, None, 0.5, 0.0))
     assert "k = 2 크기 × 3 비율 = 6개" in _titles(view.draw_anchors(image, (5, 5), (16, 32), (0.5, 1.0, 2.0), 2, 2))
+
+
+def test_filter_mosaic_stretches_each_filter_and_keeps_its_place():
+    from course_utils.explore_view import _mosaic, show_feature_maps
+
+    weight = torch.zeros(3, 3, 2, 2)
+    weight[1, 0, 0, 1] = 5.0                                          # 필터 1 의 빨강, (0, 1) 칸만 큼
+    canvas = _mosaic(weight, cols=2)                                  # 2열: 필터 1 은 첫 줄 둘째 칸
+    assert canvas.shape == (2 * 3 + 1, 2 * 3 + 1, 3)
+    assert canvas[1, 3 + 1 + 1].tolist() == [1.0, 0.0, 0.0] and canvas[1, 3 + 1].tolist() == [0.0, 0.0, 0.0]
+    maps = {"층": torch.zeros(1, 4, 5, 5)}
+    maps["층"][0, 2] = 1.0                                             # 가장 크게 반응한 채널이 맨 앞
+    assert "층 #2" in _titles(show_feature_maps(torch.rand(3, 8, 8), maps, n=2))
