@@ -26,7 +26,7 @@ __all__ = ["WIDGET_HINT", "build_explorer", "show_explorer", "conv_explorer", "a
            "show_feature_maps", "show_filters", "show_cams"]
 
 WIDGET_HINT = "(JupyterLab에서 슬라이더를 움직여 보세요)"
-_COLORS = ["tab:orange", "tab:cyan", "tab:pink", "yellow", "lime", "tab:purple"]
+_COLORS = ["tab:orange", "tab:cyan", "tab:pink", "tab:olive", "tab:green", "tab:purple"]
 
 
 # ----------------------------------------------------------------------------- 공통: 그림, 위젯
