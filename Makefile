@@ -24,9 +24,11 @@ $(BOOK_STAMP): $(STAMP)
 
 venv: $(STAMP)
 
+# 강의 노트북을 git이 무시하는 my_notebooks/에 복사해(있는 사본은 그대로) 엽니다: 저장소는 깨끗하게 남습니다.
 # root로 실행할 때(컨테이너, Colab 비슷한 VM)만 --allow-root를 붙입니다.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
+	$(BIN)/python -m course_utils.workcopy
+	$(BIN)/jupyter lab --notebook-dir=my_notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
 # 빠른 모드(COURSE_QUICK=1)로 단위 테스트와 모든 노트북을 두 프로세스로 나눠 실행합니다.
 # 노트북은 새 커널에서 실행하고 셀 출력(오류 추적, 경고, 진행 막대 찌꺼기)까지 검사합니다 (conftest.py).
