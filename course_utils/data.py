@@ -471,6 +471,20 @@ def course_split(index: ImageIndex, n_train: int | float = 400, n_val: int | flo
     return train, val or [], test or []
 
 
+def heldout_items(index: ImageIndex, n: int = 2000, split: tuple[list[Item], list[Item], list[Item]] | None = None,
+                  seed: int = 42) -> list[Item]:
+    """course_split이 쓰지 않고 남긴 사진에서 시드로 섞어 최대 n장: 테스트 10장보다 큰 따로 둔(held-out) 평가 세트.
+
+    split: 이미 구한 (훈련, 검증, 테스트). None이면 course_split(index, seed=seed)로 구합니다.
+    훈련·검증·테스트의 어느 사진과도 겹치지 않습니다. 남은 사진이 없으면 빈 목록입니다 (예: 교재의 502장만 있는 폴더).
+    """
+    train, val, test = split if split is not None else course_split(index, seed=seed)
+    used = {path for path, _ in (*train, *val, *test)}
+    pool = sorted(item for item in index.items if item[0] not in used)
+    random.Random(seed).shuffle(pool)
+    return pool[:max(0, int(n))]
+
+
 # ---------------------------------------------------------------- Dataset
 
 def cache_size_for(n_images: int, short_side: int | None, max_gib: float = 2.0) -> int | None:

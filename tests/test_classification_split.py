@@ -1,0 +1,80 @@
+"""분류 트랙(03-08)의 나누기 약속: 04-08은 03이 정한 course_split 하나를 같은 인자로 부르고, 자기 장수를 두지 않습니다.
+
+그리고 따로 둔 평가 세트(heldout_items)는 나누기의 어느 사진과도 겹치지 않습니다.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_utils.data import course_split, heldout_items, index_images, split_items
+from course_utils.evaluation import comparison_table, confusion_matrix
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+CLASSIFICATION = ["04_lenet5", "05_alexnet", "06_vggnet", "07_googlenet", "08_resnet"]
+
+
+def _code(name: str) -> str:
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_notebook_uses_the_one_course_split(name):
+    code = _code(name)
+    calls = re.findall(r"course_split\(([^)]*)\)", re.sub(r"#[^\n]*", "", code))  # 주석 속 설명은 빼고
+    assert calls == ["index"], f"{name}: course_split(index)를 한 번, 인자 없이 불러야 합니다: {calls}"
+    assert "split_items(" not in code, f"{name}: 자기 나누기(split_items)를 따로 부릅니다"
+    for knob in ("n_train", "n_val", "n_test"):
+        assert not re.search(rf"\b{knob}\s*=", code), f"{name}: 설정 셀에 자기 나누기 장수 {knob}가 있습니다"
+    assert "heldout_items(index, cfg.n_heldout" in code
+
+
+def test_03_states_the_split_the_others_use():
+    code = _code("03_dogs_vs_cats_data")
+    assert "course_split(index" in code
+    assert re.search(r"n_train=400, n_val=92, n_test=10", code)
+
+
+def _folder(tmp_path: Path, n_per_class: int) -> Path:
+    from PIL import Image
+    for cls, color in (("Cat", (200, 50, 50)), ("Dog", (50, 50, 200))):
+        (tmp_path / cls).mkdir()
+        for i in range(n_per_class):
+            Image.new("RGB", (16, 16), color).save(tmp_path / cls / f"{cls.lower()}.{i}.jpg")
+    return tmp_path
+
+
+def test_heldout_is_disjoint_from_the_split_and_seeded(tmp_path):
+    index = index_images(_folder(tmp_path, 300))
+    split = course_split(index)
+    assert [len(s) for s in split] == [400, 92, 10]
+    assert split == split_items(index.items, 400, 92, 10, seed=42)  # 교재와 같은 나누기
+    held = heldout_items(index, 50)
+    used = {p for s in split for p, _ in s}
+    assert len(held) == 50 and not {p for p, _ in held} & used
+    assert held == heldout_items(index, 50) and held != heldout_items(index, 50, seed=7)
+    assert len(heldout_items(index, 10_000)) == 600 - 502  # 남은 사진 전부까지만
+
+
+def test_heldout_empty_when_nothing_is_left(tmp_path):
+    index = index_images(_folder(tmp_path, 251))  # 교재처럼 502장
+    assert heldout_items(index, 2000) == []
+
+
+def test_confusion_matrix_counts_rows_as_truth():
+    cm = confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], 2)
+    assert cm.tolist() == [[1, 1], [1, 2]] and np.trace(cm) == 3
+    with pytest.raises(ValueError):
+        confusion_matrix([0, 1], [0], 2)
+
+
+def test_comparison_table_keeps_missing_as_nan():
+    table = comparison_table({"교재": {"최고 검증": 0.64, "따로 둔 사진": float("nan")},
+                              "고친": {"최고 검증": 0.7, "따로 둔 사진": 0.68}})
+    assert list(table.index) == ["교재", "고친"] and pd.isna(table.loc["교재", "따로 둔 사진"])
