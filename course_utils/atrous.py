@@ -1,7 +1,8 @@
 """Atrous(팽창) 합성곱의 수용 영역과 계산량을 재는 교육용 함수들.
 
-17_deeplab 노트북이 같은 계산을 직접 작성해 보이고, 테스트는 공식으로 계산한 수용 영역이
-기울기(gradient)로 측정한 수용 영역과 같은지 확인합니다.
+17_deeplab 노트북이 같은 계산을 직접 작성해 보이고 이 모듈과 같은 값인지 확인합니다. 테스트는 공식으로 계산한
+수용 영역이 기울기(gradient)로 측정한 수용 영역과, MAC 수가 ``torch.utils.flop_counter.FlopCounterMode`` 가
+센 합성곱 연산 수의 절반과 같은지 확인합니다.
 """
 from __future__ import annotations
 
@@ -76,8 +77,8 @@ def gradient_receptive_field(model: nn.Module, in_channels: int = 1, size: int =
 def count_conv_macs(model: nn.Module, x: torch.Tensor) -> int:
     """한 번의 순전파에서 Conv2d 층들이 하는 곱셈-덧셈(MAC) 수를 셉니다.
 
-    층마다 ``출력 원소 수 * (입력 채널 / groups) * kh * kw``. 평가 모드로 한 번 돌리고 원래 모드로 되돌립니다.
-    입력이 meta 장치 텐서여도 동작합니다.
+    층마다 ``출력 원소 수 * (입력 채널 / groups) * kh * kw``. 평가 모드로 한 번 돌리고, 오류가 나도 훅을 지우고
+    층마다 원래 모드(학습/평가)로 되돌립니다. 입력이 meta 장치 텐서여도 동작합니다.
     """
     total = 0
 
@@ -86,14 +87,15 @@ def count_conv_macs(model: nn.Module, x: torch.Tensor) -> int:
         kh, kw = module.kernel_size
         total += output.numel() * (module.in_channels // module.groups) * kh * kw
 
+    modes = [(m, m.training) for m in model.modules()]   # 일부만 평가 모드인 모델(얼린 BN 등)도 그대로 되돌리려고
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
-    was_training = model.training
     model.eval()                                  # 배치 정규화 통계를 건드리지 않고, 배치 1장도 허용
     try:
         with torch.no_grad():
             model(x)
     finally:
-        model.train(was_training)
+        for m, training in modes:
+            m.training = training
         for h in handles:
             h.remove()
     return total

@@ -3,6 +3,7 @@ import pytest
 import torch
 import torchvision
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from course_utils.atrous import (
     conv_specs,
@@ -77,6 +78,37 @@ def test_count_conv_macs_matches_hand_count_and_meta():
     assert count_conv_macs(conv.to("meta"), x.to("meta")) == 16 * 5 * 5 * 4 * 9
 
 
+def conv_flops(model: nn.Module, x: torch.Tensor) -> int:
+    """PyTorch의 FlopCounterMode가 센 합성곱 연산 수 (곱셈과 덧셈을 따로 세므로 MAC의 2배)."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model.eval()(x)
+    return counter.get_flop_counts()["Global"].get(torch.ops.aten.convolution, 0)
+
+
+@pytest.mark.parametrize("make, channels", [
+    (lambda: nn.Conv2d(8, 16, 3, stride=2, padding=1, groups=2), 8),
+    (lambda: nn.Sequential(nn.Conv2d(3, 8, 3, padding=2, dilation=2), nn.BatchNorm2d(8), nn.ReLU(),
+                           nn.Conv2d(8, 8, 1), nn.AdaptiveAvgPool2d(1), nn.Conv2d(8, 4, 1)), 3),
+    (lambda: torchvision.models.resnet18(weights=None, num_classes=3), 3),
+])
+def test_count_conv_macs_is_half_of_flop_counter(make, channels):
+    model, x = make(), torch.randn(2, channels, 32, 32)
+    assert count_conv_macs(model, x) * 2 == conv_flops(model, x)
+
+
+def test_count_conv_macs_restores_mode_and_hooks_even_on_error():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    model.train()
+    count_conv_macs(model, torch.zeros(1, 3, 8, 8))
+    assert model.training and all(m.training for m in model.modules())      # 학습 모드 그대로
+    with pytest.raises(RuntimeError):
+        count_conv_macs(model, torch.zeros(1, 5, 8, 8))                     # 채널 수가 틀린 입력
+    assert model.training and not model[0]._forward_hooks                  # 오류가 나도 훅은 지워짐
+    model[1].eval()                                                         # 일부만 평가 모드(얼린 BN)
+    count_conv_macs(model, torch.zeros(1, 3, 8, 8))
+    assert [m.training for m in model.modules()] == [True, True, False]     # 층마다 원래 모드
+
+
 @pytest.mark.parametrize("dilate, stride, side", [
     ([False, False, False], 32, 7),
     ([False, False, True], 16, 14),
@@ -91,4 +123,5 @@ def test_replace_stride_with_dilation_output_stride(dilate, stride, side):
     assert out.shape[-1] == side == 224 // stride
     macs = count_conv_macs(body, x)
     assert 4.0e9 < macs if stride == 32 else macs > 6.0e9
+    assert 2 * macs == conv_flops(body, x)                           # meta 장치에서도 FlopCounterMode와 같음
     assert sum(p.numel() for p in net.parameters()) == 25_557_032   # 파라미터 수는 그대로
