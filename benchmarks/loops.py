@@ -98,7 +98,7 @@ def textbook_epoch(model, loader, criterion, optimizer, device) -> None:
 
 def _loaders(spec: dict, items, device: torch.device):
     """루프 종류에 맞는 로더: 교재식은 작업자 0개·매번 디코딩, 강의 엔진은 디코딩 캐시와 작업자,
-    course+gpu는 장치 위 uint8 묶음과 GPU 증강(benchmarks.recipe와 같은 방식)."""
+    course+gpu는 장치 위 uint8 묶음과 GPU 증강(course_utils.gpu_data, benchmarks.recipe와 같은 방식)."""
     if spec["loop"] == "textbook":
         return DataLoader(TextbookDataset(items, spec["size"]), batch_size=spec["batch"], shuffle=True)
     from course_utils.data import ImageListDataset
@@ -106,7 +106,7 @@ def _loaders(spec: dict, items, device: torch.device):
 
     store = int(spec["size"] * 256 / 224)
     if spec["loop"].startswith("course+gpu"):
-        from benchmarks.recipe import DeviceBatches, decode_all
+        from course_utils.gpu_data import DeviceBatches, decode_all
 
         x, y = decode_all(items, store, workers=min(4, os.cpu_count() or 1))  # 한 번 디코딩한 uint8을 장치에 올려 두고 증강도 장치에서
         return DeviceBatches(x.to(device), y.to(device), spec["batch"], spec["size"], train=True)

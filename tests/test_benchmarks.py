@@ -1,4 +1,4 @@
-"""벤치마크 도구: 잴 루프 고르기, 세 루프가 같은 수의 이미지를 실제로 학습하는지, GPU 레시피의 배치 반복자."""
+"""벤치마크 도구: 잴 루프 고르기, 세 루프가 같은 수의 이미지를 실제로 학습하는지."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import argparse
 import pytest
 import torch
 
-from benchmarks import loops, recipe
+from benchmarks import loops
 from benchmarks.run import _loops, _specs
 
 
@@ -48,15 +48,3 @@ def test_measure_trains_every_image(tmp_path, loop, one_thread, monkeypatch):
     assert any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))  # 가중치가 실제로 바뀜
     assert out["seconds"] > 0 and out["peak_mb"] > 0
     assert round(out["images_per_s"] * out["seconds"]) == len(seen) * 4 // 2  # 잰 에폭 하나의 이미지 수
-
-
-def test_device_batches_cover_each_image_once():
-    x = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 8, 8).contiguous()
-    y = torch.arange(10)
-    train = recipe.DeviceBatches(x, y, batch=4, size=6, train=True)
-    seen = torch.cat([yb for _, yb in train])
-    assert len(train) == 2 and len(seen) == 8 and len(set(seen.tolist())) == 8  # 나머지 2장은 버림(drop_last)
-    xb, _ = next(iter(train))
-    assert xb.shape == (4, 3, 6, 6) and xb.dtype == torch.float32
-    val = recipe.DeviceBatches(x, y, batch=4, size=6, train=False)
-    assert len(val) == 3 and torch.equal(torch.cat([yb for _, yb in val]), y)  # 검증은 전부, 순서대로
