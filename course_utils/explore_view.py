@@ -199,9 +199,9 @@ def draw_iou(image, box: Sequence[float], dx: float, dy: float, scale_w: float, 
     ax.patches[-1].set_edgecolor("tab:orange")
     if parts["inter_box"] is not None:
         ix1, iy1, ix2, iy2 = parts["inter_box"]
-        ax.add_patch(Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, color="tab:orange", alpha=0.45))
+        ax.add_patch(Rectangle((ix1, iy1), ix2 - ix1, iy2 - iy1, color="deepskyblue", alpha=0.45))
     found = parts["iou"] >= 0.5
-    ax.set_title(f"흰색 A(정답), 주황 B\nIoU = 교집합 {parts['inter']:.0f} / 합집합 {parts['union']:.0f} = "
+    ax.set_title(f"흰색 A(정답), 주황 B, 파랑 교집합\nIoU = 교집합 {parts['inter']:.0f} / 합집합 {parts['union']:.0f} = "
                  f"{parts['iou']:.2f} ({'≥ 0.5: 찾음' if found else '< 0.5: 못 찾음'})",
                  color="green" if found else "red", fontsize=10)
     return fig
@@ -259,11 +259,12 @@ def draw_anchors(image, feature_size: tuple[int, int], sizes: Sequence[float], a
         ax.axvline(i * sx - 0.5, color="white", linewidth=0.4, alpha=0.6)
     for i in range(1, fh):
         ax.axhline(i * sy - 0.5, color="white", linewidth=0.4, alpha=0.6)
-    ax.add_patch(Rectangle((col * sx - 0.5, row * sy - 0.5), sx, sy, color="red", alpha=0.5))
+    ax.add_patch(Rectangle((col * sx - 0.5, row * sy - 0.5), sx, sy, color="red", alpha=0.35))
     draw_boxes(rgb, anchors, ax=ax, color="yellow", linewidth=1.5)
+    ax.plot(col * sx, row * sy, "o", color="red", markersize=6)      # 앵커 중심 = 칸 번호 x 스트라이드
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
-    ax.set_title(f"특성 맵 {fh}×{fw} (한 칸 = {sy}×{sx}px), 칸 ({row}, {col})\n"
+    ax.set_title(f"특성 맵 {fh}×{fw} (한 칸 = {sy}×{sx}px), 칸 ({row}, {col}), 중심 ({col * sx}, {row * sy})\n"
                  f"앵커 k = {len(sizes)} 크기 × {len(aspect_ratios)} 비율 = {len(anchors)}개", fontsize=10)
     return fig
 
