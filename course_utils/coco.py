@@ -303,20 +303,22 @@ def _check_annotations(anns: list[dict], images: dict[int, dict], cats: dict[int
     annotated, n_seg = set(), 0
     for i, ann in enumerate(anns):
         where = f"주석 id={ann['id']}" if _is_int(ann.get("id")) else f"주석 #{i}"
+        if _is_int(ann.get("image_id")):
+            where += f" (이미지 id={ann['image_id']})"
         ok = _check_id(ann, "id", where, report)
-        ok = _check_id(ann, "image_id", where, report) and ok
+        if _check_id(ann, "image_id", where, report) and ann["image_id"] in images:
+            annotated.add(ann["image_id"])  # 다른 키가 잘못되어도 이 사진에는 주석이 있습니다
+        else:
+            ok = False
         ok = _check_id(ann, "category_id", where, report) and ok
         if "bbox" not in ann:
             report.add("missing_key", where, "'bbox' 키가 없습니다.")
             ok = False
+        if _is_int(ann.get("image_id")) and ann["image_id"] not in images:
+            report.add("unknown_image", where, f"image_id={ann['image_id']}인 이미지가 images에 없습니다.")
         if not ok:
             continue
-        where += f" (이미지 id={ann['image_id']})"
-        img = images.get(ann["image_id"])
-        if img is None:
-            report.add("unknown_image", where, f"image_id={ann['image_id']}인 이미지가 images에 없습니다.")
-            continue
-        annotated.add(ann["image_id"])
+        img = images[ann["image_id"]]
         if ann["category_id"] not in cats:
             report.add("unknown_category", where, f"category_id={ann['category_id']}가 categories에 없습니다 "
                                                   f"(있는 id: {sorted(cats)}).")

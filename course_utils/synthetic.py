@@ -29,7 +29,7 @@ _SHIFT = 4  # cv2 의 소수점 좌표(1/16 픽셀) 그리기
 _SCALE = float(1 << _SHIFT)
 CAT, DOG = 0, 1
 _SPECIES = ("cat", "dog")
-COCO_KINDS = ("cat", "dog", "person")  # make_coco_set이 그릴 줄 아는 범주 이름
+COCO_KINDS = ("cat", "dog", "person", "car")  # make_coco_set이 그릴 줄 아는 범주 이름
 
 # 털 색(RGB): 두 종이 같은 분포를 쓰므로 색만으로는 구분할 수 없습니다.
 _FUR = np.array([
@@ -185,6 +185,17 @@ def _draw_person(cv: _Canvas, rng: np.random.Generator) -> None:
         cv.poly(_ellipse(side * 1.15, 2.2, 0.28, 1.35, -side * rng.uniform(0.05, 0.6)), _shade(shirt, 0.85), body=True)
     cv.poly(_ellipse(0, 0, 0.85, 1.0), skin, body=True)
     cv.poly(_ellipse(0, -0.55, 0.85, 0.45), np.array([40, 30, 25]) * rng.uniform(0.5, 3.0))  # 머리카락
+
+
+def _draw_car(cv: _Canvas, rng: np.random.Generator) -> None:
+    """옆에서 본 자동차 한 대 (정규 좌표: 너비 약 4, 높이 약 2.2, 중심이 원점): 차체, 창문 있는 지붕, 바퀴 둘."""
+    paint = rng.uniform(40, 240, 3)
+    cv.poly(np.array([[-1.2, -0.2], [-0.7, -1.1], [0.8, -1.1], [1.3, -0.2]]), _shade(paint, 0.85), body=True)
+    cv.poly(np.array([[-0.95, -0.3], [-0.6, -0.95], [0.65, -0.95], [1.0, -0.3]]), (170, 210, 235))  # 창문
+    cv.poly(np.array([[-2.0, -0.3], [2.0, -0.3], [2.0, 0.7], [-2.0, 0.7]]), paint, body=True)
+    for x in (-1.2, 1.2):
+        cv.poly(_ellipse(x, 0.75, 0.45, 0.45), (25, 25, 25), body=True)
+        cv.poly(_ellipse(x, 0.75, 0.2, 0.2), (160, 160, 160))
 
 
 # ----------------------------------------------------------------------------- 배경, 잡음
@@ -362,6 +373,8 @@ def render_detection_image(rng: np.random.Generator, size: int, max_pets: int, k
         if kinds[kind] == "person":  # 얼굴 상자(높이 3.1r) 안에 키 7칸의 사람을 세웁니다
             scale = 3.1 * r / 7.2
             _draw_person(_Canvas(img, (c[0], box[1] + 1.05 * scale), scale, rng.uniform(-0.1, 0.1), mask), rng)
+        elif kinds[kind] == "car":  # 얼굴 상자(너비 2.2r) 안에 너비 4칸의 자동차
+            _draw_car(_Canvas(img, (c[0], c[1]), 0.6 * r, rng.uniform(-0.1, 0.1), mask), rng)
         else:
             _draw_face(_Canvas(img, c, r, rng.uniform(-0.4, 0.4), mask), rng, _SPECIES.index(kinds[kind]))
         for _, m in pets:  # 나중 객체가 앞의 객체를 가립니다

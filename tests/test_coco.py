@@ -318,6 +318,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     report = ccoco.check_coco(tmp_path)
     assert sorted(p.kind for p in report.errors) == ["short_polygon", "size_mismatch", "string_id", "unknown_category"]
     assert [p.kind for p in report.notes] == ["bom", "unannotated"]  # 이미지 2의 주석은 image_id가 문자열
+    assert [p.where for p in report.notes if p.kind == "unannotated"] == ["이미지 id=2 (images/2.jpg)"]
     msg = report.message()
     assert msg.startswith(f"주석 파일 {tmp_path / 'instances.json'} 을(를) 그대로 쓸 수 없습니다. 아래 4건")
     assert all(p.where in msg and p.detail in msg for p in report.problems)
@@ -368,7 +369,7 @@ def test_json_syntax_error_names_line_and_column(tmp_path):
     assert problem.kind == "json" and problem.where == "3행 14열"
 
 
-@pytest.mark.parametrize("categories", [("person",), {1: "person", 17: "cat", 18: "dog"}])
+@pytest.mark.parametrize("categories", [("person",), {1: "person", 3: "car", 17: "cat"}])
 def test_generated_coco_sets(tmp_path, categories):
     from course_utils import synthetic
 
