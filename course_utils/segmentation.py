@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import torch
 from torch import Tensor, nn
 
+from course_utils.constants import IGNORE_INDEX
 from course_utils.metrics import model_logits
 
 __all__ = [
@@ -34,7 +35,7 @@ def _as_labels(pred: Tensor, target: Tensor) -> Tensor:
     return pred
 
 
-def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int | None = 255) -> Tensor:
+def confusion_matrix(pred: Tensor, target: Tensor, num_classes: int, ignore_index: int | None = IGNORE_INDEX) -> Tensor:
     """(num_classes, num_classes) int64 혼동 행렬을 만듭니다. 행 = 정답, 열 = 예측.
 
     pred는 레이블 (N, H, W) 또는 로짓 (N, C, H, W), target은 레이블 (N, H, W)입니다.
@@ -95,7 +96,7 @@ def evaluate_segmentation(
     loader: Iterable,
     device: torch.device | str,
     num_classes: int,
-    ignore_index: int | None = 255,
+    ignore_index: int | None = IGNORE_INDEX,
     class_names: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """데이터 로더 전체로 혼동 행렬을 누적해 miou, pixel_acc, iou_per_class, confusion_matrix를 돌려줍니다.

@@ -27,11 +27,11 @@ from torch.optim import lr_scheduler
 
 from course_utils.checkpoint import (check_writable, incompatibility, load_checkpoint, overridden_settings,
                                      rng_state, save_checkpoint, set_rng_state, training_settings)
+from course_utils.constants import IGNORE_INDEX
 from course_utils.metrics import count_correct, model_logits, topk_correct
 from course_utils.progress import progress as progress_bar
 from course_utils.segmentation import confusion_matrix, mean_iou
 
-IGNORE_INDEX = 255
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 CHECKPOINT_FORMAT = 2
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
