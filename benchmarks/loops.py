@@ -18,7 +18,8 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import models
 from torchvision import transforms as T
 
-MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+from course_utils.constants import IMAGENET_MEAN as MEAN
+from course_utils.constants import IMAGENET_STD as STD
 
 
 class LeNet(nn.Module):
