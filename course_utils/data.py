@@ -30,6 +30,7 @@ from torch.utils.data import Dataset
 
 from . import images
 from .images import check_image, load_rgb
+from .progress import progress
 
 Item = tuple[Path, int]
 
@@ -353,7 +354,8 @@ def index_images(root: str | os.PathLike | FolderLayout, classes: Sequence[str] 
     skipped: dict[str, list[Path]] = {r: [] for r in SKIP_REASONS}
     files = [(part.split, path, label) for part in layout.parts for path, label in _collect(part, class_idx, skipped)]
     with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-        results = list(pool.map(lambda f: check_image(f[1]), files))  # PIL 디코딩은 GIL을 풀어 줍니다
+        checks = pool.map(lambda f: check_image(f[1]), files)  # PIL 디코딩은 GIL을 풀어 줍니다
+        results = list(progress(checks, desc="이미지 검사", total=len(files)))
     items, splits, modes = [], {s: [] for s in layout.splits}, Counter()
     for (split, path, label), (reason, mode) in zip(files, results):
         if reason:
@@ -574,7 +576,7 @@ class ImageListDataset(Dataset):
         """캐시를 미리 모두 채웁니다 (DataLoader 작업자를 만들기 전에 부르면 작업자가 함께 씁니다)."""
         if self.cache_size:
             with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
-                list(pool.map(self.load_image, range(len(self))))
+                list(progress(pool.map(self.load_image, range(len(self))), desc="디코딩 캐시", total=len(self)))
         return self
 
     def __getitem__(self, idx: int) -> tuple[Any, int]:

@@ -136,9 +136,12 @@ class CourseEnv:
         return SimpleNamespace(**(quick if self.quick else full))
 
 
-def _default_workers(device: torch.device, quick: bool) -> int:
-    """노트북에서 안전한 DataLoader 작업자 수 (빠른 모드, Windows/macOS 노트북은 0)."""
-    if quick or sys.platform in ("win32", "darwin"):
+def _default_workers(device: torch.device) -> int:
+    """노트북에서 안전한 DataLoader 작업자 수. 빠른 모드도 같은 수를 씁니다 (Windows/macOS 노트북은 0).
+
+    Windows와 macOS는 작업자를 spawn으로 띄워 노트북 안에서 정의한 Dataset을 넘길 수 없으므로 0입니다.
+    """
+    if sys.platform in ("win32", "darwin"):
         return 0
     return min(4, os.cpu_count() or 1) if device.type == "cuda" else min(2, os.cpu_count() or 1)
 
@@ -150,7 +153,7 @@ def setup(seed: int = 42, device: str | None = None, quiet: bool = False) -> Cou
     dev = get_device(device)
     font = use_korean_font()
     env = CourseEnv(seed=seed, device=dev, quick=quick, data_dir=find_data_dir(),
-                    offline=_flag(OFFLINE_VAR), num_workers=_default_workers(dev, quick))
+                    offline=_flag(OFFLINE_VAR), num_workers=_default_workers(dev))
     if not quiet:
         mode = "빠른 모드(축소 실행)" if quick else "전체 모드"
         print(f"준비 완료: 장치 {dev.type}, {mode}, 시드 {seed}, 글꼴 {font}, 데이터 폴더 {env.data_dir}")

@@ -66,6 +66,16 @@ def test_pick_chooses_mode_and_rejects_mismatched_keys(monkeypatch, capsys):
     assert su.setup(seed=3, quiet=True).pick(full=dict(a=1), quick=dict(a=2)).a == 1
 
 
+def test_quick_mode_uses_the_same_dataloader_workers_as_full_mode(monkeypatch):
+    monkeypatch.setattr(su.sys, "platform", "linux")
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    quick = su.setup(seed=3, device="cpu", quiet=True).num_workers
+    monkeypatch.delenv("COURSE_QUICK")
+    assert quick == su.setup(seed=3, device="cpu", quiet=True).num_workers == min(2, su.os.cpu_count() or 1)
+    monkeypatch.setattr(su.sys, "platform", "darwin")  # spawn으로 띄우는 곳에서는 노트북의 Dataset을 못 넘깁니다
+    assert su.setup(seed=3, device="cpu", quiet=True).num_workers == 0
+
+
 def test_data_dir_override(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA", str(tmp_path))
     assert su.find_data_dir() == tmp_path.resolve()
