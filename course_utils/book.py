@@ -31,7 +31,10 @@ CSS = """@font-face {
   font-family: "NanumGothic";
   src: url("NanumGothic.woff") format("woff");
   font-display: swap;
+  /* 한글 자모, 한글 음절, CJK 문장 부호만: 나눔고딕의 역슬래시는 ₩ 모양이라 라틴 글자는 시스템 글꼴로 */
+  unicode-range: U+1100-11FF, U+3000-303F, U+3130-318F, U+A960-A97F, U+AC00-D7FF, U+FF00-FFEF;
 }
+table.table th, table.table td:last-child { white-space: nowrap; }
 html:root {
   --pst-font-family-base: "NanumGothic", system-ui, sans-serif;
   --pst-font-family-heading: "NanumGothic", system-ui, sans-serif;
