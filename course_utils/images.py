@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
@@ -18,6 +22,28 @@ SKIP_NAMES_KO = {"zero_byte": "0바이트 파일", "not_image": "이미지가 �
 _WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 _WIDE_MAX = 65535.0
 _OPEN_LOCK = threading.Lock()  # warnings 필터는 프로세스 전체가 함께 쓰므로 여는 순간만 한 스레드씩
+
+
+@contextmanager
+def native_messages() -> Iterator[list[str]]:
+    """C 라이브러리(libjpeg 등)가 표준 오류(파일 기술자 2)에 직접 쓰는 메시지를 화면 대신 목록에 모읍니다.
+
+    cv2.imread가 잘린 JPEG에서 남기는 경고처럼 파이썬의 warnings로 잡히지 않는 출력을 셀 때 씁니다.
+    with 블록이 끝나면 목록이 채워집니다.
+    """
+    lines: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(line for line in sink.read().decode("utf-8", "replace").splitlines() if line.strip())
 
 
 class ImageTooLarge(ValueError):

@@ -97,3 +97,22 @@ def test_every_mode_becomes_rgb():
     assert images.to_rgb(rgba).getpixel((0, 0)) == (255, 255, 255)  # 투명은 흰 바탕
     for mode in ("L", "1", "CMYK", "P", "LA", "I;16", "I", "F"):
         assert images.to_rgb(Image.new(mode, (4, 2))).mode == "RGB"
+
+
+def test_native_messages_collects_what_libjpeg_writes_to_fd2(tmp_path, capfd):
+    """cv2가 잘린 JPEG에서 C 수준 stderr에 쓰는 경고는 화면이 아니라 목록으로 갑니다."""
+    import cv2
+
+    from course_utils.images import native_messages
+
+    ok, buf = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    path = tmp_path / "half.jpg"
+    path.write_bytes(buf.tobytes()[: len(buf) // 2])
+    with native_messages() as notes:
+        img = cv2.imread(str(path))
+    assert img is not None and img.shape == (64, 64, 3)
+    assert any("JPEG" in line for line in notes)
+    assert "JPEG" not in capfd.readouterr().err
+    with native_messages() as quiet:
+        cv2.imread(str(tmp_path / "missing.jpg"))
+    assert not any("JPEG" in line for line in quiet)
