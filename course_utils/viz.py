@@ -20,7 +20,7 @@ from .images import load_rgb, to_rgb
 from .transforms import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["denormalize", "to_rgb_image", "show_images", "show_prediction_grid", "draw_boxes",
-           "overlay_mask", "show_segmentation", "plot_history", "RIGHT_COLOR", "WRONG_COLOR", "CourseFigure"]
+           "overlay_mask", "show_segmentation", "plot_history", "compare_histories", "RIGHT_COLOR", "WRONG_COLOR", "CourseFigure"]
 
 RIGHT_COLOR, WRONG_COLOR = "green", "red"
 # 클래스 번호별 색 (0 = 배경은 칠하지 않음)
@@ -263,3 +263,30 @@ def plot_history(history: dict, metrics: Sequence[str] = ("loss", "acc")) -> Fig
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def _key_title(key: str) -> str:
+    """'train_loss' -> '학습 손실', 'val_acc' -> '검증 정확도'."""
+    split, _, metric = key.partition("_")
+    prefix = {"train": "학습", "val": "검증"}.get(split)
+    return f"{prefix} {_METRIC_NAMES.get(metric, metric)}" if prefix and metric else _METRIC_NAMES.get(key, key)
+
+
+def compare_histories(histories: dict[str, dict], keys: Sequence[str] = ("train_loss", "val_acc"),
+                      chance: float | None = None) -> Figure:
+    """여러 실험의 기록을 지표(key)마다 한 칸에 겹쳐 그립니다. 범례는 실험 이름, chance는 정확도 칸의 우연 수준 점선."""
+    _korean_font()
+    fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5), squeeze=False, FigureClass=CourseFigure)
+    for ax, key in zip(axes.ravel(), keys):
+        for label, history in histories.items():
+            if key not in history:
+                raise ValueError(f"'{label}' 기록에 {key!r}가 없습니다. 키: {sorted(history)}")
+            ax.plot(history.get("epoch", range(1, len(history[key]) + 1)), history[key], marker="o", label=label)
+        if chance is not None and key.endswith("acc"):
+            ax.axhline(chance, color="gray", ls="--", lw=1, label="우연 수준")
+        ax.set(title=_key_title(key), xlabel="에폭")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+

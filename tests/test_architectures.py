@@ -1,7 +1,7 @@
 """노트북 06-08에 적힌 모델 코드(클래스, 구성표)만 꺼내 torchvision과 파라미터 수를 비교합니다.
 
 노트북 전체를 돌리지 않고 정의(class/def/구성표 대입)만 실행하므로 빠릅니다. 모델은 'meta' 장치에서
-만들어 메모리를 쓰지 않습니다.
+만들어 메모리를 쓰지 않습니다. 정의 하나라도 실행되지 않으면(NameError) 건너뛰지 않고 실패합니다.
 """
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ def load_definitions(name: str) -> dict:
         for node in keep:
             try:
                 exec(compile(ast.Module(body=[node], type_ignores=[]), name, "exec"), namespace)
-            except NameError:  # 데이터 등 노트북 실행 중에 생기는 이름에 기대는 도우미 함수는 건너뜁니다
-                pass
+            except NameError as exc:  # 정의가 실행 중에만 생기는 이름(데이터, env, cfg)에 기대면 여기서 알립니다
+                raise AssertionError(f"{name}: 최상위 정의 {getattr(node, 'name', '')!r}의 기본값·데코레이터·부모 "
+                                     f"클래스가 노트북 실행 중에만 생기는 이름에 기댑니다 ({exc}). 인자로 받게 "
+                                     "바꾸거나 KEEP_ASSIGN을 고치세요.") from exc
     return namespace
 
 

@@ -162,3 +162,16 @@ def test_transparent_pixels_are_white_like_the_dataset(tmp_path):
     rgba.save(tmp_path / "clear.png")
     for source in (rgba, tmp_path / "clear.png"):
         assert np.array_equal(viz.to_rgb_image(source), np.ones((4, 4, 3), dtype=np.float32))
+
+
+def test_compare_histories_overlays_runs_and_chance_line():
+    a = {"epoch": [1, 2], "train_loss": [0.9, 0.5], "val_acc": [0.6, 0.8]}
+    b = {"epoch": [1, 2], "train_loss": [0.7, 0.7], "val_acc": [0.5, 0.5]}
+    fig = viz.compare_histories({"lr=1e-3": a, "lr=1e-7": b}, chance=0.5)
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["lr=1e-3", "lr=1e-7"]
+    assert [list(line.get_ydata()) for line in acc_ax.lines[:2]] == [a["val_acc"], b["val_acc"]]
+    assert list(acc_ax.lines[2].get_ydata()) == [0.5, 0.5] and len(loss_ax.lines) == 2   # 점선은 정확도 칸에만
+    assert (loss_ax.get_title(), acc_ax.get_title()) == ("학습 손실", "검증 정확도")
+    with pytest.raises(ValueError, match="val_miou"):
+        viz.compare_histories({"a": a}, keys=("val_miou",))
