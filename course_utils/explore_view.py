@@ -434,5 +434,5 @@ def show_cams(images, cams: torch.Tensor, titles: Sequence[str], colors: Sequenc
         if i < len(titles):
             ax.imshow(to_rgb_image(images[i]))
             ax.imshow(cams[i].cpu().numpy(), cmap="jet", alpha=0.45, vmin=0, vmax=1)
-            ax.set_title(titles[i], fontsize=9, color=None if colors is None else colors[i])
+            ax.set_title(titles[i], fontsize=9, color="black" if colors is None else colors[i])
     return fig

@@ -239,3 +239,12 @@ def test_filter_mosaic_stretches_each_filter_and_keeps_its_place():
     maps = {"층": torch.zeros(1, 4, 5, 5)}
     maps["층"][0, 2] = 1.0                                             # 가장 크게 반응한 채널이 맨 앞
     assert "층 #2" in _titles(show_feature_maps(torch.rand(3, 8, 8), maps, n=2))
+
+
+def test_show_cams_titles_with_and_without_colours():
+    from course_utils.explore_view import show_cams
+
+    images, cams = torch.rand(2, 3, 8, 8), torch.rand(2, 8, 8)
+    assert "고양이" in _titles(show_cams(images, cams, ["고양이", "개"]))
+    fig = show_cams(images, cams, ["고양이", "개 (정답 고양이)"], colors=["green", "red"])
+    assert [ax.title.get_color() for ax in fig.axes[:2]] == ["green", "red"]
