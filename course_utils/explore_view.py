@@ -80,9 +80,9 @@ def show_explorer(draw: Callable[..., Figure], controls: Mapping[str, Any], hint
 
     fig, box = build_explorer(draw, controls)
     display(_png(fig))
-    bundle = box._repr_mimebundle_()
-    bundle["text/plain"] = hint                         # 위젯을 못 그리는 곳에 보일 한 줄
-    display(bundle, raw=True)
+    # 위젯 표시를 직접 만듭니다: ipywidgets 7(Colab)과 8에 같은 형식이고, 글자 대체 표시는 repr 대신 안내 한 줄
+    view = {"version_major": 2, "version_minor": 0, "model_id": box.model_id}
+    display({"text/plain": hint, "application/vnd.jupyter.widget-view+json": view}, raw=True)
 
 
 def _slider(description: str, value: float, low: float, high: float, step: float | None = None):
