@@ -16,6 +16,8 @@ from .data import SKIP_NAMES_KO, DataFolderError, index_images, organize_flat_fo
 from .setup import find_data_dir
 from .sources import _count_images, dataset_status, download_dogs_vs_cats, download_oxford_pets
 
+__all__ = ["main"]
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """강사용 명령줄: download / check / organize / status."""

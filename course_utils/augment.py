@@ -10,6 +10,8 @@ import math
 import torch
 from torchvision.ops import roi_align
 
+__all__ = ["random_crop_boxes", "crop_resize", "gpu_train_batch", "gpu_eval_batch"]
+
 
 def random_crop_boxes(n: int, height: int, width: int, scale: tuple[float, float] = (0.5, 1.0),
                       ratio: tuple[float, float] = (3 / 4, 4 / 3), generator: torch.Generator | None = None,

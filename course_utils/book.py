@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = ["TITLE", "TRACKS", "CONFIG", "CSS", "INTRO", "write_web_font", "toc", "write_source", "render"]
+
 TITLE = "손으로 익히는 합성곱 신경망"
 TRACKS = (("기초 (00-02)", 0, 2), ("분류: 개와 고양이 (03-08)", 3, 8), ("검출 (09-12)", 9, 12),
           ("분할 (13-17)", 13, 17))

@@ -24,8 +24,12 @@ import nbformat
 from tqdm.auto import tqdm
 
 from .execute import NotebookError, run_notebook
-from .record import (RESULTS_VAR, device_name, format_data, format_duration, format_metrics, load_records,
-                     write_json)
+from .record import RESULTS_VAR, device_name, format_data, format_duration, format_metrics, load_records, write_json
+
+__all__ = [
+    "REPO", "NOTEBOOK_DIR", "README", "MARKERS", "MODE_TEXT", "build_dir", "select_notebooks", "is_done", "run_one",
+    "collect_rows", "results_table", "write_results", "update_readme", "build", "main",
+]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"

@@ -19,6 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
+__all__ = [
+    "rng_state", "set_rng_state", "check_writable", "save_checkpoint", "load_checkpoint", "training_settings",
+    "incompatibility", "overridden_settings",
+]
+
 _SETTING_NAMES = {"lr": "학습률", "weight_decay": "가중치 감쇠", "momentum": "모멘텀"}
 
 

@@ -32,6 +32,12 @@ from . import images
 from .images import check_image, load_rgb
 from .progress import progress
 
+__all__ = [
+    "SKIP_REASONS", "SKIP_NAMES_KO", "SPLITS", "SPLIT_NAMES_KO", "DataFolderError", "Part", "FolderLayout",
+    "read_layout", "ImageIndex", "label_from_path", "index_images", "split_items", "course_split", "heldout_items",
+    "cache_size_for", "ImageListDataset", "organize_flat_folder",
+]
+
 Item = tuple[Path, int]
 
 SKIP_REASONS = images.SKIP_REASONS + ("subfolder", "unlabeled")

@@ -23,6 +23,12 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from course_utils.progress import progress as progress_bar
 
+__all__ = [
+    "CHUNK", "DEADLINE_S", "DownloadError", "SourceUnreachable", "UnsafeArchiveError", "Source", "PETIMAGES_URL",
+    "SOURCES", "MANUAL_STEPS", "file_digest", "check_file", "writable_folder", "download_file", "move_in_new",
+    "safe_extract", "fetch",
+]
+
 CHUNK = 1 << 20  # 한 번에 읽는 최대 바이트 수
 DEADLINE_S = 3600.0  # 파일 하나를 받는 데 쓰는 최대 시간: 느리게 흘려보내는 서버 앞에서 끝없이 기다리지 않습니다
 

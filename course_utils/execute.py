@@ -20,6 +20,8 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbformat import NotebookNode
 
+__all__ = ["WIDGET_MIME", "PATTERNS", "Problem", "NotebookError", "find_problems", "describe", "run_notebook"]
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _BAR = re.compile(r"\b(\d{1,3})%\|")

@@ -53,7 +53,7 @@ def augment_preview(image, size: int, scale: tuple[float, float] = (0.5, 1.0),
     RandomHorizontalFlip(flip_p)])(image)`` 와 같은 결과입니다. 전역 난수 상태는 건드리지 않습니다.
     돌려주는 값: (uint8 텐서 (3, size, size), 원본 좌표의 상자 (x1, y1, x2, y2), 뒤집었는지).
     """
-    from torchvision.transforms import v2                    # 여기서만 씀: 14·17 노트북의 가져오기를 가볍게
+    from torchvision.transforms import v2  # 여기서만 씀: 14·17 노트북의 가져오기를 가볍게
     from torchvision.transforms.v2 import functional as TF
 
     img = v2.ToImage()(image)                                # (3, H, W) uint8

@@ -13,6 +13,11 @@ from typing import Iterator
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+__all__ = [
+    "SKIP_REASONS", "SKIP_NAMES_KO", "native_messages", "ImageTooLarge", "open_image", "to_rgb", "upright",
+    "load_rgb", "check_image",
+]
+
 SKIP_REASONS = ("zero_byte", "not_image", "truncated", "corrupt", "too_large", "broken_link")
 SKIP_NAMES_KO = {"zero_byte": "0바이트 파일", "not_image": "이미지가 아닌 파일",
                  "truncated": "중간에 잘린 파일", "corrupt": "깨진 파일",

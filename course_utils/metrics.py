@@ -11,6 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
+__all__ = ["count_correct", "accuracy", "topk_correct", "topk_accuracy", "count_parameters", "model_logits"]
+
 
 def _check_shapes(logits: torch.Tensor, targets: torch.Tensor) -> None:
     """로짓과 정답의 모양이 (N, C, ...) 와 (N, ...) 로 맞는지 확인합니다."""

@@ -18,6 +18,8 @@ import nbformat
 
 from .record import format_data, format_duration
 
+__all__ = ["NOTEBOOK_DIR", "MODE_NAMES", "time_line", "rewrite", "main"]
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 MODE_NAMES = {"full": "전체 모드", "quick": "빠른 모드"}
 _TIME_ITEM = re.compile(r"^- 시간.*(?:\n  (?!- ).*)*", re.M)  # '- 시간'으로 시작하는 항목과 이어지는 줄

@@ -16,6 +16,11 @@ from typing import Any
 
 import torch
 
+__all__ = [
+    "RESULTS_VAR", "METRIC_NAMES", "DATA_KINDS", "results_dir", "device_name", "write_json", "format_metrics",
+    "format_duration", "format_data", "record_result", "load_records",
+]
+
 RESULTS_VAR = "COURSE_RESULTS"
 # 지표 이름(기록의 키)과 표에 쓰는 한국어 이름. 이 밖의 키는 그대로 씁니다.
 METRIC_NAMES = {"val_acc": "최고 검증 정확도", "test_acc": "테스트 정확도", "transfer_val_acc": "전이 학습 검증 정확도",

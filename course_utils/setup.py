@@ -14,6 +14,11 @@ from typing import Any
 import numpy as np
 import torch
 
+__all__ = [
+    "QUICK_VAR", "DEVICE_VAR", "DATA_VAR", "OFFLINE_VAR", "is_quick", "seed_everything", "seed_worker",
+    "make_generator", "get_device", "use_korean_font", "find_data_dir", "CourseEnv", "setup",
+]
+
 QUICK_VAR = "COURSE_QUICK"
 DEVICE_VAR = "COURSE_DEVICE"
 DATA_VAR = "COURSE_DATA"

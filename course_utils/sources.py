@@ -19,6 +19,11 @@ from . import download as dl
 from .coco import find_coco_json
 from .data import DataFolderError, FolderLayout, read_layout
 
+__all__ = [
+    "DOGS_VAR", "PETS_VAR", "DataSource", "download_dogs_vs_cats", "download_oxford_pets", "find_dogs_vs_cats",
+    "find_pets", "dataset_status",
+]
+
 DOGS_VAR, PETS_VAR = "COURSE_DOGS_VS_CATS", "COURSE_PETS"
 
 

@@ -25,12 +25,26 @@ import torch
 from torch import nn
 from torch.optim import lr_scheduler
 
-from course_utils.checkpoint import (check_writable, incompatibility, load_checkpoint, overridden_settings,
-                                     rng_state, save_checkpoint, set_rng_state, training_settings)
+from course_utils.checkpoint import (
+    check_writable,
+    incompatibility,
+    load_checkpoint,
+    overridden_settings,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+    training_settings,
+)
 from course_utils.constants import IGNORE_INDEX
 from course_utils.metrics import count_correct, model_logits, topk_correct
 from course_utils.progress import progress as progress_bar
 from course_utils.segmentation import confusion_matrix, mean_iou
+
+__all__ = [
+    "HISTORY_KEYS", "CHECKPOINT_FORMAT", "LoopOptions", "History", "resolve_amp", "resolve_channels_last",
+    "current_lr", "check_finite", "optimizer_step", "train_mode", "empty_loader_error", "check_not_empty",
+    "train_one_epoch", "evaluate", "fit", "predict",
+]
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 CHECKPOINT_FORMAT = 2

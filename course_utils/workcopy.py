@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+__all__ = ["REPO", "COPY_DIR", "SOURCE_KEY", "sync_copies", "main"]
+
 REPO = Path(__file__).resolve().parents[1]
 COPY_DIR = REPO / "my_notebooks"
 SOURCE_KEY = "course_source_sha256"  # 사본의 노트북 메타데이터: 어느 판의 강의 노트북에서 만들었는지

@@ -9,8 +9,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.ops import MultiScaleRoIAlign
 
-from course_utils.detection import (evaluate_detection, predict_detection, to_model_input,
-                                    train_one_epoch_detection)
+from course_utils.detection import evaluate_detection, predict_detection, to_model_input, train_one_epoch_detection
 
 SIZE = 64
 

@@ -22,11 +22,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import data as cdata
-from course_utils import coco as ccoco
 from course_utils import __main__ as cmain
-from course_utils import sources as csources
+from course_utils import coco as ccoco
+from course_utils import data as cdata
 from course_utils import download as dl
+from course_utils import sources as csources
 
 
 def _jpeg(seed: int, mode: str = "RGB") -> bytes:

@@ -5,11 +5,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from test_data import LAYOUTS, _build, _class_dirs
 
 from course_utils import data as cdata
 from course_utils import sources as csources
 from course_utils.__main__ import main as cli
-from test_data import LAYOUTS, _build, _class_dirs
 
 
 @pytest.fixture(autouse=True)

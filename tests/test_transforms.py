@@ -8,8 +8,13 @@ from PIL import Image
 from torchvision import transforms as T
 from torchvision import tv_tensors
 
-from course_utils.transforms import (IMAGENET_MEAN, IMAGENET_STD, ImageTransform, detection_transforms,
-                                     segmentation_transforms)
+from course_utils.transforms import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    ImageTransform,
+    detection_transforms,
+    segmentation_transforms,
+)
 
 
 @pytest.fixture

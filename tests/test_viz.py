@@ -132,8 +132,8 @@ def test_plot_history_curves():
     fig = viz.plot_history(history)
     assert len(fig.axes) == 2
     loss_ax, acc_ax = fig.axes
-    assert [list(l.get_ydata()) for l in loss_ax.lines] == [history["train_loss"], history["val_loss"]]
-    assert [l.get_label() for l in acc_ax.lines] == ["학습", "검증"]
+    assert [list(line.get_ydata()) for line in loss_ax.lines] == [history["train_loss"], history["val_loss"]]
+    assert [line.get_label() for line in acc_ax.lines] == ["학습", "검증"]
     assert list(acc_ax.lines[1].get_xdata()) == [1, 2, 3]
     with pytest.raises(ValueError, match="지표"):
         viz.plot_history({"epoch": [1]}, metrics=("miou",))
