@@ -136,6 +136,8 @@ def _synthetic_classification(env: Any, n_per_class: int, size: int, reason: str
     from . import synthetic
 
     root = Path(env.data_dir) / "synthetic" / f"dogs-vs-cats-{n_per_class}x{size}px"
+    if not root.is_dir():
+        dl.writable_folder(root.parent)  # 읽기 전용 데이터 폴더는 날것의 OSError 대신 한국어로 알립니다
     root = Path(synthetic.make_classification_set(root, n_per_class=n_per_class, size=size, seed=0))
     msg = (f"[합성 데이터] {reason} 그래서 진짜 사진이 아닌 합성 그림(클래스당 {n_per_class}장, {size}px)을 씁니다: "
            f"{root}\n  결과 수치는 진짜 개/고양이 사진의 성능이 아닙니다.")
@@ -244,6 +246,8 @@ def find_pets(env: Any, path: str | os.PathLike | None = None, *, n_images: int 
 
         why = "빠른 모드입니다." if env.quick else "진짜 반려동물 데이터가 없습니다."
         root = Path(env.data_dir) / "synthetic" / f"pets-coco-{n_images}x{size}px-{max_pets}"
+        if not root.is_dir():
+            dl.writable_folder(root.parent)
         root = Path(synthetic.make_detection_set(root, n_images=n_images, size=size, seed=0, max_pets=max_pets))
         msg = (f"[합성 데이터] {why} 진짜 사진이 아닌 합성 그림 {n_images}장({size}px, COCO 형식)을 씁니다: {root}\n"
                "  결과 수치는 진짜 반려동물 사진의 성능이 아닙니다.")

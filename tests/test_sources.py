@@ -100,3 +100,13 @@ def test_cli_check_and_status(tmp_path, capsys):
     (tmp_path / "data" / "oxford-pets" / "instances.json").write_text("{")
     assert cli(["--data-dir", str(tmp_path / "data"), "status"]) == 0
     assert "문제: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("finder", ["find_dogs_vs_cats", "find_pets"])
+def test_synthetic_data_in_a_folder_that_cannot_be_written_gets_a_korean_message(finder, tmp_path):
+    """데이터 폴더에 쓸 수 없으면(여기서는 폴더 자리에 파일이 있음) 날것의 OSError가 아니라 무엇을 할지 알려 줍니다."""
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    env = SimpleNamespace(data_dir=blocker / "data", quick=True, offline=True, seed=42)
+    with pytest.raises(csources.dl.DownloadError, match="COURSE_DATA"):
+        getattr(csources, finder)(env, size=64)
