@@ -1,4 +1,4 @@
-"""이미지 분할 평가 지표: 혼동 행렬, 픽셀 정확도, 클래스별 IoU, mIoU.
+"""이미지 분할 평가: 혼동 행렬, 픽셀 정확도, 클래스별 IoU, mIoU, 모델별 점수 표와 '모두 배경' 기준선 비교.
 
 모든 지표는 데이터 전체에 걸쳐 누적한 혼동 행렬 하나에서 계산합니다(PASCAL VOC, Cityscapes와 같은 방식).
 - 행은 정답 클래스, 열은 예측 클래스입니다.
@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
+import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from course_utils.constants import IGNORE_INDEX
 from course_utils.metrics import model_logits
+from course_utils.models import AllBackground
 
 __all__ = [
     "confusion_matrix",
@@ -25,6 +27,8 @@ __all__ = [
     "mean_iou",
     "segmentation_scores",
     "evaluate_segmentation",
+    "score_table",
+    "compare_with_baseline",
 ]
 
 
@@ -117,3 +121,26 @@ def evaluate_segmentation(
     finally:
         model.train(was_training)
     return segmentation_scores(cm, class_names)
+
+
+def score_table(scores: dict[str, dict[str, Any]], class_names: Iterable[str]) -> pd.DataFrame:
+    """모델 이름마다 evaluate_segmentation 결과 한 열: 픽셀 정확도, 클래스별 IoU, mIoU (소수 셋째 자리)."""
+    names = list(class_names)
+    index = ["픽셀 정확도", *[f"IoU({c})" for c in names], "mIoU"]
+    columns = {}
+    for model_name, s in scores.items():
+        per_class = s["iou_per_class"]
+        ious = list(per_class.values()) if isinstance(per_class, dict) else list(per_class)
+        if len(ious) != len(names):
+            raise ValueError(f"'{model_name}'의 클래스 {len(ious)}개가 class_names {len(names)}개와 다릅니다.")
+        columns[model_name] = [s["pixel_acc"], *ious, s["miou"]]
+    return pd.DataFrame(columns, index=index).round(3)
+
+
+def compare_with_baseline(model: nn.Module, loader: Iterable, device: torch.device | str, class_names: Iterable[str],
+                          name: str = "모델") -> tuple[dict[str, Any], dict[str, Any], pd.DataFrame]:
+    """model과 '모두 배경' 기준 모델(AllBackground)을 같은 로더로 평가: (모델 점수, 기준선 점수, 두 열의 score_table)."""
+    names = list(class_names)
+    baseline = evaluate_segmentation(AllBackground(len(names)), loader, device, len(names), class_names=names)
+    scores = evaluate_segmentation(model, loader, device, len(names), class_names=names)
+    return scores, baseline, score_table({"모두 배경": baseline, name: scores}, names)

@@ -1,13 +1,13 @@
-"""course_utils.loaders: 캐시를 채운 분류 Dataset과 같은 시드면 같은 순서로 섞는 로더."""
+"""course_utils.loaders: 캐시를 채운 분류 Dataset, 반려동물 분할 나누기, 같은 시드면 같은 순서로 섞는 로더."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from course_utils.data import index_images, split_items
-from course_utils.loaders import cached_datasets, seeded_loaders
+from course_utils.loaders import cached_datasets, pets_segmentation_sets, seeded_loaders
 from course_utils.setup import seed_worker
-from course_utils.synthetic import make_classification_set
+from course_utils.synthetic import make_classification_set, make_detection_set
 from course_utils.transforms import ImageTransform
 
 
@@ -40,3 +40,23 @@ def test_seeded_loaders_repeat_the_same_order(splits):
     assert sorted(sum(labels, [])) == sorted(train_set.labels)           # 한 에폭에 모든 사진 한 번씩
     assert torch.cat([y for _, y in val_loader]).tolist() == val_set.labels   # 검증은 섞지 않음
     assert first.worker_init_fn is seed_worker and val_loader.batch_size == 4
+
+
+def test_pets_segmentation_sets_split_unused_photos_in_half(tmp_path, one_thread):
+    root = make_detection_set(tmp_path / "pets", n_images=24, size=48, seed=0, max_pets=1)
+    train_set, val_set, test_set, classes = pets_segmentation_sets(root, size=32, n_train=5, n_val=5)
+    assert classes[0] == "background" and len(classes) >= 2
+    assert list(train_set.indices) == list(range(5))
+    assert list(val_set.indices) == [0, 2, 4] and list(test_set.indices) == [1, 3]         # 번갈아 반씩
+    assert train_set.dataset.records is not val_set.dataset.records                      # 다른 쪽(train/val)
+    image, mask = val_set[0]
+    assert image.shape == (3, 32, 32) and mask.shape == (32, 32) and mask.dtype == torch.int64
+    big = pets_segmentation_sets(root, size=32, n_train=10_000, n_val=10_000)
+    assert len(big[0]) == len(train_set.dataset) and len(big[1]) + len(big[2]) == len(val_set.dataset)
+
+
+def test_seeded_loaders_drop_last_only_for_training(splits):
+    train_set, val_set, _ = cached_datasets(*splits, ImageTransform(32, resize_val=40), cache=None)
+    train_loader, val_loader = seeded_loaders(train_set, val_set, batch_size=5, seed=0, drop_last=True)
+    assert [len(y) for _, y in train_loader] == [5, 5]                   # 12장: 마지막 2장짜리 배치는 버림
+    assert sum(len(y) for _, y in val_loader) == len(val_set)

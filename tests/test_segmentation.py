@@ -9,11 +9,13 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionM
 from torchmetrics.segmentation import MeanIoU
 
 from course_utils.segmentation import (
+    compare_with_baseline,
     confusion_matrix,
     evaluate_segmentation,
     iou_per_class,
     mean_iou,
     pixel_accuracy,
+    score_table,
     segmentation_scores,
 )
 
@@ -179,3 +181,31 @@ def test_segmentation_scores_perfect():
     t = torch.randint(0, 2, (2, 5, 5), generator=torch.Generator().manual_seed(3))
     s = segmentation_scores(confusion_matrix(t, t, 2), ["background", "pet"])
     assert s["miou"] == 1.0 and s["pixel_acc"] == 1.0 and s["iou_per_class"] == {"background": 1.0, "pet": 1.0}
+
+
+def test_score_table_one_column_per_model():
+    target = torch.tensor([[[0, 0, 1, 1]]])
+    perfect = segmentation_scores(confusion_matrix(target, target, 2), ["배경", "반려동물"])
+    background = segmentation_scores(confusion_matrix(torch.zeros_like(target), target, 2), ["배경", "반려동물"])
+    table = score_table({"모두 배경": background, "모델": perfect}, ["배경", "반려동물"])
+    assert list(table.columns) == ["모두 배경", "모델"]
+    assert list(table.index) == ["픽셀 정확도", "IoU(배경)", "IoU(반려동물)", "mIoU"]
+    assert table["모델"].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert table["모두 배경"].tolist() == [0.5, 0.5, 0.0, 0.25]
+    with pytest.raises(ValueError, match="class_names"):
+        score_table({"모델": perfect}, ["배경"])
+
+
+def test_compare_with_baseline_scores_model_and_all_background():
+    masks = torch.zeros(4, 6, 6, dtype=torch.long)
+    masks[:, 2:5, 1:4] = 1
+    images = torch.stack([torch.stack([m.float()] * 3) for m in masks])          # 이미지 = 정답이 그대로 보이는 그림
+    loader = [(images[:2], masks[:2]), (images[2:], masks[2:])]
+
+    class Copy(torch.nn.Module):                                                   # 정답을 그대로 맞히는 모델
+        def forward(self, x):
+            return torch.stack([1 - x[:, 0], x[:, 0]], dim=1)
+
+    scores, baseline, table = compare_with_baseline(Copy(), loader, "cpu", ["배경", "반려동물"], name="복사")
+    assert scores["miou"] == 1.0 and baseline["iou_per_class"]["반려동물"] == 0.0
+    assert list(table.columns) == ["모두 배경", "복사"] and table.loc["mIoU", "복사"] == 1.0
