@@ -30,11 +30,12 @@ lab: $(STAMP)
 	$(BIN)/python -m course_utils.workcopy
 	$(BIN)/jupyter lab --notebook-dir=my_notebooks $(if $(filter 0,$(shell id -u)),--allow-root,) $(LAB_ARGS)
 
-# 빠른 모드(COURSE_QUICK=1)로 단위 테스트와 모든 노트북을 두 프로세스로 나눠 실행합니다.
+# ruff로 코드와 노트북을 린트한 뒤, 빠른 모드(COURSE_QUICK=1)로 단위 테스트와 모든 노트북을 두 프로세스로 나눠 실행합니다.
 # 노트북은 새 커널에서 실행하고 셀 출력(오류 추적, 경고, 진행 막대 찌꺼기)까지 검사합니다 (conftest.py).
 # 프로세스마다 스레드 하나(OMP_NUM_THREADS=1): 두 코어에서 두 프로세스가 스레드를 다투지 않게 합니다.
 # 끝으로 방금 실행한 빠른 모드 실행본으로(다시 실행하지 않고) 결과 표와 읽기용 HTML을 만들어 봅니다.
 test: $(STAMP) $(BOOK_STAMP)
+	$(BIN)/ruff check .
 	COURSE_QUICK=1 COURSE_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile tests notebooks
 	$(BIN)/python -m course_utils.build --quick --no-execute
 
