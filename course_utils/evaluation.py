@@ -19,7 +19,7 @@ from .data import ImageListDataset, Item
 from .train import predict
 from .viz import CourseFigure, show_prediction_grid
 
-__all__ = ["heldout_predictions", "confusion_matrix", "show_confusion_matrix", "show_misclassified", "comparison_table",
+__all__ = ["heldout_predictions", "heldout_report", "confusion_matrix", "show_confusion_matrix", "show_misclassified", "comparison_table",
            "show_comparison"]
 
 
@@ -66,6 +66,21 @@ def show_misclassified(predictions: pd.DataFrame, class_names: Sequence[str], n:
     wrong = wrong.iloc[np.argsort(-confidence)[:n]]
     return show_prediction_grid(wrong["path"].tolist(), wrong["true"].tolist(), wrong["label"].tolist(),
                                 class_names=class_names, cols=cols)
+
+
+def heldout_report(model: nn.Module, items: Sequence[Item], transform: Callable, device: torch.device,
+                   class_names: Sequence[str], best_val: float, val_size: int, n_wrong: int = 10) -> pd.DataFrame:
+    """04에서 손으로 쓴 따로 둔 사진 평가를 한 번에: 예측, 정확도 한 줄, 혼동 행렬과 틀린 사진 그림(셀 끝에 그려짐).
+
+    예측 표(heldout_predictions)를 돌려줍니다. 정확도는 표의 correct 열 평균입니다.
+    """
+    res = heldout_predictions(model, items, transform, device, class_names)
+    print(f"최고 검증 정확도 {best_val:.3f} (검증 {val_size}장, 에폭 선택에 씀) | "
+          f"따로 둔 {len(res)}장의 정확도 {res['correct'].mean():.3f}")
+    cm = confusion_matrix(res["true"], res["label"], len(class_names))
+    show_confusion_matrix(cm, class_names, title=f"따로 둔 {len(res)}장의 혼동 행렬")
+    show_misclassified(res, class_names, n=n_wrong)  # 자신 있게 틀린 것부터 (제목: 예측 (정답))
+    return res
 
 
 def comparison_table(runs: dict[str, dict[str, float]]) -> pd.DataFrame:

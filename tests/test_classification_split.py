@@ -78,3 +78,28 @@ def test_comparison_table_keeps_missing_as_nan():
     table = comparison_table({"교재": {"최고 검증": 0.64, "따로 둔 사진": float("nan")},
                               "고친": {"최고 검증": 0.7, "따로 둔 사진": 0.68}})
     assert list(table.index) == ["교재", "고친"] and pd.isna(table.loc["교재", "따로 둔 사진"])
+
+
+def test_heldout_report_predicts_prints_and_draws_both_figures(tmp_path, capsys):
+    """05-08이 쓰는 heldout_report: 04의 손 평가와 같은 표, 정확도 한 줄, 혼동 행렬과 틀린 사진 그림 두 장."""
+    import matplotlib.pyplot as plt
+    import torch
+    from torch import nn
+
+    from course_utils.evaluation import heldout_predictions, heldout_report
+    from course_utils.transforms import ImageTransform
+
+    index = index_images(_folder(tmp_path, 260))
+    items = heldout_items(index, 12)
+    transform = ImageTransform(32)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 2))
+    plt.close("all")
+    res = heldout_report(model, items, transform, torch.device("cpu"), index.classes, best_val=0.7, val_size=92)
+    expected = heldout_predictions(model, items, transform, torch.device("cpu"), index.classes)
+    assert res[["true", "label", "correct"]].equals(expected[["true", "label", "correct"]])
+    out = capsys.readouterr().out
+    assert f"따로 둔 {len(items)}장의 정확도 {res['correct'].mean():.3f}" in out and "검증 92장" in out
+    n_figs = len(plt.get_fignums())
+    assert n_figs == (2 if (~res["correct"]).any() else 1)
+    plt.close("all")
