@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import codecs
-import io
 import itertools
 import json
 import time
@@ -13,22 +12,10 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from test_data import _rgb, _save
 
 from course_utils import coco as ccoco
 from course_utils import sources as csources
-
-
-def _save(path: Path, img: Image.Image, fmt: str, **kw) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, fmt, **kw)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(buf.getvalue())
-    return buf.getvalue()
-
-
-def _rgb(seed: int, size=(60, 48)) -> Image.Image:
-    arr = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype(np.uint8)
-    return Image.fromarray(arr)
 
 
 def _env(tmp_path, quick, offline=True):
