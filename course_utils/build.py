@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .execute import NotebookError, run_notebook
 from .record import RESULTS_VAR, device_name, format_data, format_duration, format_metrics, load_records, write_json

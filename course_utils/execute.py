@@ -20,6 +20,8 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from nbformat import NotebookNode
 
+from .constants import WIDGET_HINT
+
 __all__ = ["WIDGET_MIME", "PATTERNS", "Problem", "NotebookError", "find_problems", "describe", "run_notebook"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -78,8 +80,7 @@ def _cell_label(cell: NotebookNode, ordinal: int) -> str:
 def _problems_in_output(output: NotebookNode) -> list[tuple[str, str]]:
     """출력 하나에서 찾은 (종류, 줄) 목록."""
     if WIDGET_MIME in output.get("data", {}):
-        from .explore_view import WIDGET_HINT  # 슬라이더 탐색기: 기본 그림 아래에 두는 의도된 위젯
-        if _output_text(output).strip() == WIDGET_HINT:
+        if _output_text(output).strip() == WIDGET_HINT:  # 슬라이더 탐색기: 기본 그림 아래에 두는 의도된 위젯
             return []
         return [("진행 막대 위젯 찌꺼기 (다시 열면 'Error displaying widget')", _output_text(output).strip()[:120])]
     text = _output_text(output)

@@ -20,12 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import explore as ex
+from .constants import WIDGET_HINT
 
-__all__ = ["WIDGET_HINT", "build_explorer", "show_explorer", "conv_explorer", "augment_explorer", "iou_explorer",
+__all__ = ["build_explorer", "show_explorer", "conv_explorer", "augment_explorer", "iou_explorer",
            "nms_explorer", "anchor_explorer", "transposed_explorer", "atrous_explorer", "threshold_explorer",
            "show_feature_maps", "show_filters", "show_cams"]
 
-WIDGET_HINT = "(JupyterLab에서 슬라이더를 움직여 보세요)"
 _COLORS = ["tab:orange", "tab:cyan", "tab:pink", "tab:olive", "tab:green", "tab:purple"]
 
 

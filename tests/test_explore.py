@@ -186,7 +186,8 @@ def _titles(fig) -> str:
 def test_explorer_shows_a_static_figure_then_widgets_with_a_korean_fallback(shown):
     from IPython.display import Image
 
-    from course_utils.explore_view import WIDGET_HINT, transposed_explorer
+    from course_utils.constants import WIDGET_HINT
+    from course_utils.explore_view import transposed_explorer
 
     transposed_explorer(in_size=3, kernel=3, stride=2, padding=0)
     (figure, _), (bundle, kw) = shown
