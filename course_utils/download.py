@@ -47,7 +47,10 @@ class UnsafeArchiveError(DownloadError):
 
 @dataclass(frozen=True)
 class Source:
-    """내려받을 파일 하나: 주소, 저장 이름, 체크섬(md5 또는 sha256), 알려진 크기."""
+    """내려받을 파일 하나: 주소, 저장 이름, 체크섬(md5 또는 sha256), 알려진 크기.
+
+    체크섬은 앞부분만 주어도 됩니다 (torch hub 가중치 파일 이름의 sha256 접두사 8자리처럼).
+    """
 
     url: str
     filename: str
@@ -133,7 +136,7 @@ def check_file(path: Path, source: Source) -> str | None:
         want = getattr(source, algo)
         if want:
             got = file_digest(path, algo)
-            if got.lower() != want.lower():
+            if not got.lower().startswith(want.lower()):
                 return f"{algo}가 {got}로 기대값 {want}와 다릅니다"
     if not (source.sha256 or source.md5) and source.filename.lower().endswith(".zip"):
         return _zip_problem(path)

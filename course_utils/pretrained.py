@@ -20,7 +20,6 @@ import difflib
 import http.client
 import os
 import pickle
-import socket
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlparse
@@ -29,7 +28,7 @@ import torch
 from torch import nn
 from torchvision.models import WeightsEnum, get_model_weights, get_weight, list_models
 
-from .download import file_digest
+from .download import DownloadError, Source, download_file, file_digest
 
 __all__ = [
     "WeightsFileError",
@@ -124,26 +123,15 @@ def _hash_prefix(path: Path) -> str | None:
     return match.group(1) if match and match.group(1) else None
 
 
-@contextlib.contextmanager
-def _socket_timeout(seconds: float) -> Iterator[None]:
-    """내려받기가 응답 없는 서버 앞에서 끝없이 멈추지 않도록 기본 제한 시간을 둡니다."""
-    old = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds if old is None else old)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(old)
-
-
 def _download(weights: WeightsEnum, path: Path, progress: bool, timeout_s: float) -> None:
-    """torch.hub로 내려받습니다: 임시 파일에 받고 해시 접두사가 맞을 때만 path로 옮깁니다."""
+    """강의의 내려받기(download.py)로 받습니다: .part에 받아 이어 받기가 되고, 해시 접두사가 맞을 때만 path로 옮깁니다."""
     print(f"사전 훈련 가중치를 내려받습니다: {weights.url} -> {path}")
+    source = Source(url=weights.url, filename=path.name, sha256=_hash_prefix(path))
+    manual = f"직접 받으려면 {weights.url} 을 {path} 로 저장하세요."
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _socket_timeout(timeout_s):
-            torch.hub.download_url_to_file(weights.url, str(path), hash_prefix=_hash_prefix(path), progress=progress)
-    except _FILE_ERRORS as err:
-        raise WeightsFileError(f"내려받기 실패 ({type(err).__name__}: {err})") from err
+        download_file(source, path.parent, timeout=timeout_s, progress=progress, manual=manual)
+    except DownloadError as err:
+        raise WeightsFileError(f"내려받기 실패 ({err})") from err
 
 
 def _load_verified(path: Path) -> dict[str, torch.Tensor]:

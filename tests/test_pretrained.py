@@ -107,6 +107,7 @@ def test_quick_mode_never_downloads(torch_home, monkeypatch, capsys):
         raise AssertionError("빠른 모드에서 내려받으려 했습니다")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", boom)
+    monkeypatch.setattr(pretrained, "download_file", boom)
     model, loaded = load_torchvision_model(models.resnet18, models.ResNet18_Weights.DEFAULT, QUICK)
     assert loaded is False
     assert "빠른 모드" in capsys.readouterr().out
@@ -210,6 +211,27 @@ def test_downloads_from_url_into_cache(torch_home, local_server, monkeypatch):
     assert loaded is True
     _assert_same_weights(model, state)
     assert weights_cache_path(weights).is_file()
+
+
+def test_interrupted_download_is_finished_from_its_part_file(torch_home, local_server, monkeypatch):
+    # 지난번에 끊긴 내려받기(.part)가 캐시 폴더에 남아 있어도 다음 실행이 마저 받아 검사하고, 찌꺼기를 남기지 않습니다
+    root, base = local_server
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    state = _random_state_dict(models.resnet18, seed=4)
+    tmp = root / "tmp.pth"
+    torch.save(state, tmp)
+    data = tmp.read_bytes()
+    prefix = hashlib.sha256(data).hexdigest()[:8]
+    tmp.rename(root / f"resnet18-{prefix}.pth")
+    monkeypatch.setattr(weights.value, "url", f"{base}/resnet18-{prefix}.pth")
+    cache = weights_cache_path(weights)
+    cache.parent.mkdir(parents=True)
+    cache.with_name(cache.name + ".part").write_bytes(data[: len(data) // 2])
+
+    model, loaded = load_torchvision_model(models.resnet18, weights, ONLINE, progress=False)
+    assert loaded is True
+    _assert_same_weights(model, state)
+    assert sorted(p.name for p in cache.parent.iterdir()) == [cache.name]
 
 
 def test_download_failure_falls_back(torch_home, local_server, monkeypatch, capsys):
