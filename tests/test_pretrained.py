@@ -197,16 +197,21 @@ def local_server(tmp_path):
     server.server_close()
 
 
-def test_downloads_from_url_into_cache(torch_home, local_server, monkeypatch):
-    root, base = local_server
+def _serve_resnet18(root, base, monkeypatch, seed):
+    """임의의 resnet18 가중치를 서버 폴더에 torch hub식 이름(sha256 접두사)으로 두고 URL을 그리로 돌립니다."""
     weights = models.ResNet18_Weights.IMAGENET1K_V1
-    state = _random_state_dict(models.resnet18, seed=3)
+    state = _random_state_dict(models.resnet18, seed=seed)
     tmp = root / "tmp.pth"
     torch.save(state, tmp)
-    prefix = hashlib.sha256(tmp.read_bytes()).hexdigest()[:8]  # torch가 파일 이름의 해시 접두사를 검사합니다
+    data = tmp.read_bytes()
+    prefix = hashlib.sha256(data).hexdigest()[:8]  # 파일 이름의 해시 접두사로 받은 파일을 검사합니다
     tmp.rename(root / f"resnet18-{prefix}.pth")
     monkeypatch.setattr(weights.value, "url", f"{base}/resnet18-{prefix}.pth")
+    return weights, state, data
 
+
+def test_downloads_from_url_into_cache(torch_home, local_server, monkeypatch):
+    weights, state, _ = _serve_resnet18(*local_server, monkeypatch, seed=3)
     model, loaded = load_torchvision_model(models.resnet18, weights, ONLINE, progress=False)
     assert loaded is True
     _assert_same_weights(model, state)
@@ -215,15 +220,7 @@ def test_downloads_from_url_into_cache(torch_home, local_server, monkeypatch):
 
 def test_interrupted_download_is_finished_from_its_part_file(torch_home, local_server, monkeypatch):
     # 지난번에 끊긴 내려받기(.part)가 캐시 폴더에 남아 있어도 다음 실행이 마저 받아 검사하고, 찌꺼기를 남기지 않습니다
-    root, base = local_server
-    weights = models.ResNet18_Weights.IMAGENET1K_V1
-    state = _random_state_dict(models.resnet18, seed=4)
-    tmp = root / "tmp.pth"
-    torch.save(state, tmp)
-    data = tmp.read_bytes()
-    prefix = hashlib.sha256(data).hexdigest()[:8]
-    tmp.rename(root / f"resnet18-{prefix}.pth")
-    monkeypatch.setattr(weights.value, "url", f"{base}/resnet18-{prefix}.pth")
+    weights, state, data = _serve_resnet18(*local_server, monkeypatch, seed=4)
     cache = weights_cache_path(weights)
     cache.parent.mkdir(parents=True)
     cache.with_name(cache.name + ".part").write_bytes(data[: len(data) // 2])
