@@ -119,8 +119,11 @@ def collect_rows(out: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def results_table(rows: list[dict[str, Any]]) -> str:
-    """결과 표(Markdown): 머리말(모드, 날짜, 장치, torch)과 노트북마다 한 줄."""
+def results_table(rows: list[dict[str, Any]], expected: Sequence[str] = ()) -> str:
+    """결과 표(Markdown): 머리말(모드, 날짜, 장치, torch)과 노트북마다 한 줄.
+
+    expected(강의의 노트북 이름들) 가운데 아직 이 모드로 실행하지 않은 것은 표 아래에 이름을 적습니다.
+    """
     if not rows:
         return "아직 실행한 노트북이 없습니다.\n"
     modes = sorted({MODE_TEXT[r["mode"]] for r in rows})
@@ -137,6 +140,11 @@ def results_table(rows: list[dict[str, Any]]) -> str:
                      f"{format_metrics(rec.get('metrics', {})) or '—'} | {format_metrics(rec.get('baseline', {})) or '—'} | "
                      f"{format_duration(r['wall_s'])} |")
     lines += ["", f"노트북 {len(rows)}개를 차례로 실행한 시간의 합: {format_duration(total)}."]
+    done = {r["notebook"] for r in rows}
+    missing = [name for name in expected if name not in done]
+    if missing:
+        lines.append(f"아직 이 모드로 실행한 기록이 없는 노트북 {len(missing)}개: "
+                     + ", ".join(f"`{name}`" for name in missing) + ".")
     if any(r["mode"] == "quick" for r in rows):
         lines.append("빠른 모드의 수치는 합성 그림과 작은 모델로 낸 것이라 실제 사진의 성능이 아닙니다.")
     return "\n".join(lines) + "\n"
@@ -145,7 +153,7 @@ def results_table(rows: list[dict[str, Any]]) -> str:
 def write_results(out: Path) -> str:
     """results.json과 results.md를 쓰고 표를 돌려줍니다."""
     rows = collect_rows(out)
-    table = results_table(rows)
+    table = results_table(rows, expected=[p.stem for p in select_notebooks()])
     write_json(out / "results.json", rows)
     (out / "results.md").write_text(table, encoding="utf-8")
     return table

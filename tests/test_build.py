@@ -64,6 +64,13 @@ def test_results_table_says_mode_data_device_and_times():
     assert "| `00_setup` 제목 | — | — | — | 11초 |" in table
     assert "1분 46초" in table  # 두 노트북 시간의 합
     assert "실제 사진의 성능이 아닙니다" in table
+    assert "기록이 없는" not in table  # 기대한 노트북을 주지 않으면 빠진 것도 없습니다
+
+
+def test_results_table_names_the_notebooks_not_yet_run():
+    table = build.results_table([_row("00_setup", 11.4)], expected=["00_setup", "05_alexnet", "13_fcn"])
+    assert "기록이 없는 노트북 2개: `05_alexnet`, `13_fcn`." in table
+    assert "노트북 1개를 차례로 실행한 시간의 합: 11초." in table
 
 
 def test_update_readme_replaces_only_between_markers(tmp_path):
