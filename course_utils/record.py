@@ -89,8 +89,10 @@ def format_data(data: Mapping[str, Any]) -> str:
 
 def record_result(env: Any, notebook: str, metrics: Mapping[str, float] | None = None, *,
                   baseline: Mapping[str, float] | None = None, data: Mapping[str, Any] | None = None,
-                  quiet: bool = False) -> dict[str, Any]:
-    """노트북의 핵심 결과를 기록하고 한 줄로 알립니다. 기록(사전)을 돌려줍니다.
+                  quiet: bool = False) -> None:
+    """노트북의 핵심 결과를 기록하고 한 줄로 알립니다.
+
+    아무것도 돌려주지 않습니다: 노트북 마지막 셀에서 불러도 한 줄 안내 아래에 기록 사전이 한 번 더 찍히지 않습니다.
 
     metrics: {'val_acc': 0.71, 'test_acc': 0.8} 같은 핵심 수치 (키 이름은 METRIC_NAMES).
     baseline: 이 결과가 넘어서는 기준, {'교재의 저장된 결과': 0.64} 같은 사전.
@@ -116,7 +118,6 @@ def record_result(env: Any, notebook: str, metrics: Mapping[str, float] | None =
         figures = format_metrics(record["metrics"]) or "수치 없음"
         print(f"결과 기록: {figures} | {format_data(record['data'])}, {record['device_name']}, "
               f"{record['wall_s']:.0f}초")
-    return record
 
 
 def load_records(folder: str | os.PathLike) -> dict[str, dict[str, Any]]:

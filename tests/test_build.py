@@ -23,8 +23,9 @@ def env():
 def test_record_result_writes_one_json_with_run_info(env, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(RESULTS_VAR, str(tmp_path))
     env.started -= 12.0  # setup()이 12초 전에 불렸다고 칩니다
-    record_result(env, "04_lenet5", metrics={"val_acc": 0.71234, "test_acc": 0.8},
-                  baseline={"교재의 저장된 결과": 0.64}, data={"kind": "local", "images": 20000, "split": "400/92/10"})
+    returned = record_result(env, "04_lenet5", metrics={"val_acc": 0.71234, "test_acc": 0.8}, baseline={"교재의 저장된 결과": 0.64},
+                             data={"kind": "local", "images": 20000, "split": "400/92/10"})
+    assert returned is None  # 노트북 마지막 셀에서 기록 사전이 출력으로 한 번 더 찍히지 않게
     saved = json.loads((tmp_path / "04_lenet5.json").read_text(encoding="utf-8"))
     assert saved["metrics"] == {"val_acc": 0.7123, "test_acc": 0.8}
     assert saved["baseline"] == {"교재의 저장된 결과": 0.64}
