@@ -3,7 +3,8 @@
     python -m course_utils.prep_times build/full/results.json [다른 기계의 results.json ...] [--dry-run]
 
 빌드 결과(results.json)마다 노트북 전체 시간, 장치, 데이터가 들어 있습니다. 노트북마다 첫 셀의
-'- 시간...' 항목(이어지는 들여쓴 줄 포함)을 그 값으로 바꿉니다. 잰 값이 없는 노트북은 그대로 둡니다.
+'- 시간...' 항목(이어지는 들여쓴 줄 포함)을 그 값으로 바꿉니다. 전체 모드로 잰 값이 없는 노트북은
+그대로 둡니다: 학습자가 실제로 돌리는 전체 모드의 시간이 빠진 줄로 바꾸지 않습니다.
 """
 from __future__ import annotations
 
@@ -61,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in json.loads(results.read_text(encoding="utf-8")):
             by_notebook.setdefault(row["notebook"], []).append(row)
     for name, rows in sorted(by_notebook.items()):
+        if not any(r["mode"] == "full" for r in rows):
+            print(f"{name}: 전체 모드로 잰 기록이 없어 그대로 둡니다")
+            continue
         line = time_line(rows)
         found = rewrite(NOTEBOOK_DIR / f"{name}.ipynb", line, dry_run=args.dry_run)
         print(f"{name}: {line}" if found else f"{name}: '- 시간' 항목을 찾지 못해 그대로 둡니다")

@@ -143,3 +143,19 @@ def test_prep_time_line_is_rewritten_from_build_records(tmp_path):
         f"# 04. 제목\n\n## 준비물\n- 데이터: 사진\n{line}\n- 먼저 03을 보세요.")
     nbformat.write(new_notebook(cells=[new_markdown_cell("# 04. 시간 항목 없음")]), path)
     assert not prep_times.rewrite(path, line)
+
+
+def test_prep_times_keeps_a_notebook_with_no_full_mode_record(tmp_path, monkeypatch, capsys):
+    from course_utils import prep_times
+
+    monkeypatch.setattr(prep_times, "NOTEBOOK_DIR", tmp_path)
+    title = "# 제목\n\n## 준비물\n- 시간: 전체 모드 CPU 약 20분(추정)."
+    for name in ("04_lenet5", "12_faster_rcnn"):
+        nbformat.write(new_notebook(cells=[new_markdown_cell(title)]), tmp_path / f"{name}.ipynb")
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps([dict(_row("04_lenet5", 723.0), mode="full"), _row("12_faster_rcnn", 35.0)]),
+                       encoding="utf-8")
+    assert prep_times.main([str(results)]) == 0
+    assert "12분 3초" in nbformat.read(tmp_path / "04_lenet5.ipynb", as_version=4).cells[0].source
+    assert nbformat.read(tmp_path / "12_faster_rcnn.ipynb", as_version=4).cells[0].source == title  # 추정이 빠른 모드 시간만으로 바뀌지 않음
+    assert "12_faster_rcnn: 전체 모드로 잰 기록이 없어 그대로 둡니다" in capsys.readouterr().out
