@@ -19,11 +19,23 @@ import nbformat
 
 from .record import format_data, format_duration
 
-__all__ = ["NOTEBOOK_DIR", "MODE_NAMES", "time_line", "rewrite", "main"]
+__all__ = ["NOTEBOOK_DIR", "MODE_NAMES", "short_device", "time_line", "rewrite", "main"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 MODE_NAMES = {"full": "전체 모드", "quick": "빠른 모드"}
 _TIME_ITEM = re.compile(r"^- 시간.*(?:\n  (?!- ).*)*", re.M)  # '- 시간'으로 시작하는 항목과 이어지는 줄
+
+
+def short_device(name: str) -> str:
+    """'CPU x86_64, 스레드 2' -> 'CPU 2스레드'. GPU 이름은 그대로 둡니다."""
+    match = re.fullmatch(r"CPU [^,]*, 스레드 (\d+)", name)
+    return f"CPU {match.group(1)}스레드" if match else name
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    """'실제 사진 20,000장, 나누기 400/92/10' (괄호 안에 다시 괄호가 들어가지 않게)."""
+    text = format_data({k: v for k, v in data.items() if k != "split"})
+    return text + (f", 나누기 {data['split']}" if data.get("split") else "")
 
 
 def time_line(rows: Sequence[dict[str, Any]]) -> str:
@@ -33,10 +45,10 @@ def time_line(rows: Sequence[dict[str, Any]]) -> str:
         runs = [r for r in rows if r["mode"] == mode]
         if not runs:
             continue
-        times = ", ".join(f"{r['device_name']} {format_duration(r['wall_s'])}" for r in runs)
-        data = sorted({format_data(r["record"]["data"]) for r in runs if r.get("record")})
-        parts.append(f"{MODE_NAMES[mode]} {times}" + (f" ({'; '.join(data)})" if data else ""))
-    return "- 시간(강의 빌드로 잰 노트북 전체 시간): " + ". ".join(parts) + "."
+        times = ", ".join(f"{short_device(r['device_name'])}에서 {format_duration(r['wall_s'])}" for r in runs)
+        data = sorted({_data_text(r["record"]["data"]) for r in runs if r.get("record")})
+        parts.append(f"{MODE_NAMES[mode]}는 {times}" + (f" ({'; '.join(data)})" if data else ""))
+    return "- 시간(강의 빌드로 잰 노트북 전체 시간): " + ", ".join(parts) + "."
 
 
 def rewrite(path: Path, line: str, dry_run: bool = False) -> bool:

@@ -133,8 +133,8 @@ def test_prep_time_line_is_rewritten_from_build_records(tmp_path):
             dict(_row("04_lenet5", 90.0, {"data": data}), mode="full", device_name="NVIDIA H200"),
             _row("04_lenet5", 35.0, {"data": {"kind": "synthetic", "images": 520}})]
     line = prep_times.time_line(rows)
-    assert line == ("- 시간(강의 빌드로 잰 노트북 전체 시간): 전체 모드 CPU x86_64, 스레드 2 12분 3초, NVIDIA H200 1분 30초 "
-                    "(실제 사진 20,000장 (400/92/10)). 빠른 모드 CPU x86_64, 스레드 2 35초 (합성 데이터 520장).")
+    assert line == ("- 시간(강의 빌드로 잰 노트북 전체 시간): 전체 모드는 CPU 2스레드에서 12분 3초, NVIDIA H200에서 1분 30초 "
+                    "(실제 사진 20,000장, 나누기 400/92/10), 빠른 모드는 CPU 2스레드에서 35초 (합성 데이터 520장).")
     path = tmp_path / "04_lenet5.ipynb"
     title = "# 04. 제목\n\n## 준비물\n- 데이터: 사진\n- 시간: CPU 10~40분,\n  GPU 2~3분(추정).\n- 먼저 03을 보세요."
     nbformat.write(new_notebook(cells=[new_markdown_cell(title)]), path)
