@@ -159,3 +159,19 @@ def test_prep_times_keeps_a_notebook_with_no_full_mode_record(tmp_path, monkeypa
     assert "12분 3초" in nbformat.read(tmp_path / "04_lenet5.ipynb", as_version=4).cells[0].source
     assert nbformat.read(tmp_path / "12_faster_rcnn.ipynb", as_version=4).cells[0].source == title  # 추정이 빠른 모드 시간만으로 바뀌지 않음
     assert "12_faster_rcnn: 전체 모드로 잰 기록이 없어 그대로 둡니다" in capsys.readouterr().out
+
+
+def test_every_metric_a_notebook_records_has_a_korean_name():
+    import re
+    from pathlib import Path
+
+    from course_utils.record import METRIC_NAMES
+
+    keys = set()
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            call = re.search(r"record_result\(.*?metrics=dict\((.*?)\),\s*\n", cell.source, re.S)
+            if cell.cell_type == "code" and call:
+                keys |= set(re.findall(r"(\w+)=", call.group(1)))
+    assert {"val_acc", "heldout_acc", "map50", "miou"} <= keys  # 찾는 방법이 실제로 기록 호출을 읽었는지
+    assert keys <= set(METRIC_NAMES), f"결과 표에 영어 키로 나올 지표: {sorted(keys - set(METRIC_NAMES))}"
