@@ -6,12 +6,15 @@
     python -m course_utils.build --readme        # 결과 표를 README의 결과 절에 넣기
 
 실행본은 build/<모드>/notebooks, 노트북의 기록은 build/<모드>/results, 표는 build/<모드>/results.json과
-results.md, HTML은 build/<모드>/html에 생깁니다. 이미 끝난 노트북(노트북 파일보다 새 실행본이 있는 것)은
+results.md, HTML은 build/<모드>/html에 생깁니다. --readme는 전체 모드의 표를 README에 넣고, 그 표의 줄들을
+저장소의 results/full.json(커밋하는 기록)에 씁니다. 전체 모드의 표는 이 폴더에서 실행하지 않은 노트북의 줄을
+그 기록에서 가져오므로, 여러 날이나 여러 기계에서 나눠 돌린 빌드가 표 하나로 모입니다. 이미 끝난 노트북(노트북 파일보다 새 실행본이 있는 것)은
 건너뜁니다(--force면 다시). 오류가 나면 그 노트북과 셀을 알리고 멈춥니다.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -28,13 +31,14 @@ from .record import RESULTS_VAR, device_name, format_data, format_duration, form
 
 __all__ = [
     "REPO", "NOTEBOOK_DIR", "README", "MARKERS", "MODE_TEXT", "build_dir", "select_notebooks", "is_done", "run_one",
-    "collect_rows", "results_table", "write_results", "update_readme", "build", "main",
+    "RECORD_FILE", "collect_rows", "load_kept", "results_table", "write_results", "update_readme", "build", "main",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 README = REPO / "README.md"
 MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
+RECORD_FILE = REPO / "results" / "full.json"  # README 결과 표의 줄들 (커밋하는 전체 모드 기록)
 MODE_TEXT = {"full": "전체 모드", "quick": "빠른 모드(합성 데이터, 축소 실행)"}
 
 
@@ -105,17 +109,28 @@ def _title(nb: nbformat.NotebookNode) -> str:
     return re.sub(r"^#\s*\d+\.\s*", "", first).split(":")[0].strip()
 
 
-def collect_rows(out: Path) -> list[dict[str, Any]]:
-    """빌드 폴더의 실행본과 기록을 노트북 순서대로 한 줄씩 모읍니다."""
+def load_kept(path: Path = RECORD_FILE) -> dict[str, dict[str, Any]]:
+    """커밋한 전체 모드 기록을 {노트북 이름: 줄}로 읽습니다. 없으면 빈 사전."""
+    if not path.exists():
+        return {}
+    return {row["notebook"]: row for row in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def collect_rows(out: Path, kept: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """빌드 폴더의 실행본과 기록을 노트북 순서대로 한 줄씩 모읍니다.
+
+    kept(커밋한 기록)는 이 빌드 폴더에 실행본이 없는 노트북의 줄로만 씁니다: 새로 실행한 것이 앞섭니다.
+    """
     records = load_records(out / "results") if (out / "results").is_dir() else {}
     rows = []
     for path in select_notebooks():
         copy = out / "notebooks" / path.name
-        if not copy.exists():
-            continue
-        nb = nbformat.read(copy, as_version=4)
-        rows.append({"notebook": path.stem, "title": _title(nb), **nb.metadata.get("course_run", {}),
-                     "record": records.get(path.stem)})
+        if copy.exists():
+            nb = nbformat.read(copy, as_version=4)
+            rows.append({"notebook": path.stem, "title": _title(nb), **nb.metadata.get("course_run", {}),
+                         "record": records.get(path.stem)})
+        elif kept and path.stem in kept:
+            rows.append(kept[path.stem])
     return rows
 
 
@@ -150,13 +165,13 @@ def results_table(rows: list[dict[str, Any]], expected: Sequence[str] = ()) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_results(out: Path) -> str:
-    """results.json과 results.md를 쓰고 표를 돌려줍니다."""
-    rows = collect_rows(out)
+def write_results(out: Path, kept: dict[str, dict[str, Any]] | None = None) -> tuple[list[dict[str, Any]], str]:
+    """results.json과 results.md를 쓰고 (줄들, 표)를 돌려줍니다."""
+    rows = collect_rows(out, kept)
     table = results_table(rows, expected=[p.stem for p in select_notebooks()])
     write_json(out / "results.json", rows)
     (out / "results.md").write_text(table, encoding="utf-8")
-    return table
+    return rows, table
 
 
 def update_readme(table: str, readme: Path = README) -> None:
@@ -200,21 +215,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="이미 끝난 노트북도 다시 실행")
     parser.add_argument("--no-execute", action="store_true", help="실행하지 않고 있는 실행본으로 표와 HTML만")
     parser.add_argument("--no-html", action="store_true", help="읽기용 HTML을 만들지 않음")
-    parser.add_argument("--readme", action="store_true", help="결과 표를 README의 결과 절에 넣기")
+    parser.add_argument("--readme", action="store_true",
+                        help="전체 모드의 결과 표를 README의 결과 절에, 그 줄들을 results/full.json에 넣기")
     parser.add_argument("--timeout", type=int, default=0, help="셀 하나의 제한 시간(초, 0이면 제한 없음)")
     args = parser.parse_args(argv)
+    if args.readme and args.quick:
+        raise SystemExit("--readme는 전체 모드의 표만 README에 넣습니다. --quick 없이 실행하세요.")
     out = build_dir("quick" if args.quick else "full")
     ok = build(select_notebooks(args.notebooks), quick=args.quick, force=args.force,
                execute=not args.no_execute, timeout=args.timeout or None)
-    table = write_results(out)
+    rows, table = write_results(out, kept=None if args.quick else load_kept())
     print(f"결과 표: {out / 'results.md'}")
     if ok and not args.no_html:
         from .book import render
 
         print(f"읽기용 HTML: {render(out, table)}")
     if ok and args.readme:
+        write_json(RECORD_FILE, rows)
         update_readme(table)
-        print(f"{README.name}의 결과 절을 바꿨습니다.")
+        print(f"{README.name}의 결과 절과 {RECORD_FILE.relative_to(REPO)}을(를) 바꿨습니다.")
     return 0 if ok else 1
 
 

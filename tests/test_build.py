@@ -175,3 +175,33 @@ def test_every_metric_a_notebook_records_has_a_korean_name():
                 keys |= set(re.findall(r"(\w+)=", call.group(1)))
     assert {"val_acc", "heldout_acc", "map50", "miou"} <= keys  # 찾는 방법이 실제로 기록 호출을 읽었는지
     assert keys <= set(METRIC_NAMES), f"결과 표에 영어 키로 나올 지표: {sorted(keys - set(METRIC_NAMES))}"
+
+
+def test_readme_results_section_is_the_table_of_the_committed_record():
+    kept = build.load_kept()
+    assert kept, "results/full.json이 없습니다"
+    assert all(row["mode"] == "full" for row in kept.values())
+    table = build.results_table(list(kept.values()), expected=[p.stem for p in build.select_notebooks()])
+    text = build.README.read_text(encoding="utf-8")
+    start, end = (text.index(m) for m in build.MARKERS)
+    assert text[start + len(build.MARKERS[0]):end].strip() == table.strip()
+
+
+def test_collect_rows_fills_notebooks_not_run_here_from_the_kept_record(tmp_path):
+    out = tmp_path / "full"
+    fresh = new_notebook(cells=[new_markdown_cell("# 13. FCN: 완전 합성곱")])
+    fresh.metadata["course_run"] = {"wall_s": 60.0, "mode": "full", "device": "cpu", "torch": "2.14.1",
+                                    "device_name": "CPU x86_64, 스레드 2", "finished": "2026-12-03T10:00:00"}
+    (out / "notebooks").mkdir(parents=True)
+    nbformat.write(fresh, out / "notebooks" / "13_fcn.ipynb")
+    kept = {"13_fcn": {**_row("13_fcn", 999.0), "mode": "full"}, "04_lenet5": {**_row("04_lenet5", 500.0), "mode": "full"},
+            "99_gone": _row("99_gone", 1.0)}
+    rows = build.collect_rows(out, kept)
+    assert [(r["notebook"], r["wall_s"]) for r in rows] == [("04_lenet5", 500.0), ("13_fcn", 60.0)]
+    assert rows[1]["title"] == "FCN"  # 새로 실행한 실행본이 커밋한 기록보다 앞섭니다
+    assert [r["notebook"] for r in build.collect_rows(out)] == ["13_fcn"]
+
+
+def test_readme_flag_refuses_quick_mode():
+    with pytest.raises(SystemExit, match="전체 모드"):
+        build.main(["--quick", "--readme", "--no-execute"])
