@@ -184,7 +184,15 @@ def _serving(weights: WeightsEnum, state: dict[str, torch.Tensor]) -> Iterator[N
         del weights.get_state_dict
 
 
+_NOTICED: set[tuple[str, str]] = set()  # 이 프로세스에서 이미 자세히 알린 (가중치, 까닭)
+
+
 def _notice(weights: WeightsEnum, reason: str) -> None:
+    """가중치를 못 불러온 까닭과 할 일을 알립니다. 같은 가중치·까닭의 두 번째부터는 한 줄만."""
+    if (str(weights), reason) in _NOTICED:
+        print(f"[안내] 사전 훈련 가중치 {weights}: 앞에서 알린 대로 없어서 이번에도 무작위 초기화로 만듭니다.")
+        return
+    _NOTICED.add((str(weights), reason))
     path = weights_cache_path(weights)
     print(
         f"[안내] 사전 훈련 가중치 {weights}를 불러오지 못했습니다: {reason}\n"

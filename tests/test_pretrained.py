@@ -31,6 +31,7 @@ QUICK = SimpleNamespace(offline=False, quick=True)
 def torch_home(tmp_path, monkeypatch) -> Path:
     """빈 임시 TORCH_HOME: 실제 사용자 캐시를 건드리지 않습니다."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setattr(pretrained, "_NOTICED", set())  # 시험마다 처음 알리는 것처럼
     return tmp_path / "torch_home"
 
 
@@ -100,6 +101,18 @@ def test_offline_empty_cache_returns_random_model_with_notice(torch_home, capsys
     assert "사전 훈련 가중치" in out and "오프라인" in out and "무작위" in out
     assert model.fc.out_features == 1000  # 가중치를 썼을 때와 같은 구조
     assert not weights_cache_path(weights).exists()
+
+
+def test_second_notice_for_the_same_weights_is_one_line(torch_home, capsys):
+    weights = models.ResNet18_Weights.IMAGENET1K_V1
+    load_torchvision_model(models.resnet18, weights, OFFLINE)
+    first = capsys.readouterr().out
+    _, loaded = load_torchvision_model(models.resnet18, weights, OFFLINE)
+    second = capsys.readouterr().out
+    assert loaded is False and first.count("\n") >= 3
+    assert second.count("\n") == 1 and "앞에서 알린 대로" in second and str(weights) in second
+    load_torchvision_model(models.resnet18, weights, QUICK)  # 까닭이 다르면 다시 자세히 알립니다
+    assert "빠른 모드" in capsys.readouterr().out
 
 
 def test_quick_mode_never_downloads(torch_home, monkeypatch, capsys):
