@@ -3,7 +3,7 @@
     python -m course_utils.build                 # 전체 모드로 모든 노트북 (make book)
     python -m course_utils.build 04 05           # 고른 노트북만 (make book NB="04 05")
     python -m course_utils.build --quick         # 빠른 모드 (make book QUICK=1)
-    python -m course_utils.build --readme        # 결과 표를 README의 결과 절에 넣기
+    python -m course_utils.build --readme        # 전체 모드 결과 표를 README와 results/full.json에 넣기
 
 실행본은 build/<모드>/notebooks, 노트북의 기록은 build/<모드>/results, 표는 build/<모드>/results.json과
 results.md, HTML은 build/<모드>/html에 생깁니다. --readme는 전체 모드의 표를 README에 넣고, 그 표의 줄들을
