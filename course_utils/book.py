@@ -2,14 +2,16 @@
 
 노트북을 다시 실행하지 않습니다. 트랙별 목차(기초, 분류, 검출, 분할), 첫 페이지는 결과 표입니다.
 한글은 koreanize-matplotlib에 든 나눔고딕을 웹 글꼴로 넣어, 한글 글꼴이 없는 컴퓨터에서도 보이게 합니다.
+수식은 jupyter-server-mathjax에 든 MathJax를 함께 넣어, 인터넷이 없어도 수식으로 보이게 합니다.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["TITLE", "TRACKS", "CONFIG", "CSS", "INTRO", "write_web_font", "toc", "write_source", "render"]
+__all__ = ["TITLE", "TRACKS", "CONFIG", "CSS", "INTRO", "write_web_font", "copy_mathjax", "toc", "write_source", "render"]
 
 TITLE = "손으로 익히는 합성곱 신경망"
 TRACKS = (("기초 (00-02)", 0, 2), ("분류: 개와 고양이 (03-08)", 3, 8), ("검출 (09-12)", 9, 12),
@@ -28,6 +30,12 @@ sphinx:
     html_theme_options:
       footer_content_items: []
     nb_merge_streams: true
+    html_extra_path: [_mathjax]
+    mathjax_path: ../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full
+    mathjax2_config:
+      HTML-CSS: {{availableFonts: [], webFont: STIX-Web, imageFont: null, linebreaks: {{automatic: true}}}}
+      tex2jax: {{processClass: "tex2jax_process|mathjax_process|math|output_area"}}
+      messageStyle: none
 """
 CSS = """@font-face {
   font-family: "NanumGothic";
@@ -71,6 +79,22 @@ def write_web_font(target: Path) -> Path:
     return target
 
 
+def copy_mathjax(out: Path) -> Path:
+    """jupyter-server-mathjax에 든 MathJax 2(STIX 웹 글꼴 포함)를 out/_mathjax/mathjax에 복사합니다 (이미 있으면 그대로).
+
+    _static에 두지 않습니다: Jupyter Book은 _static의 .js를 모든 페이지에 넣기 때문입니다. HTML에서는 mathjax/에 놓입니다.
+    """
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        raise SystemExit("jupyter-server-mathjax가 없습니다. 읽기용 HTML에는 `pip install -e '.[book]'`가 필요합니다 "
+                         "(make book과 make test는 알아서 설치합니다).") from None
+    target = out / "_mathjax" / "mathjax"
+    if not (target / "MathJax.js").exists():
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / "static", target, dirs_exist_ok=True)
+    return target
+
+
 def toc(notebooks: list[str]) -> str:
     """_toc.yml: 트랙마다 한 부(part), 노트북마다 한 장(chapter)."""
     lines = ["format: jb-book", "root: index", "parts:"]
@@ -95,6 +119,7 @@ def write_source(out: Path, table: str) -> list[str]:
     (static / "course.css").write_text(CSS, encoding="utf-8")
     if not (static / "NanumGothic.woff").exists():
         write_web_font(static / "NanumGothic.woff")
+    copy_mathjax(out)
     return notebooks
 
 

@@ -125,6 +125,25 @@ def test_web_font_has_hangul_and_no_tables_browsers_reject(tmp_path):
     assert ord("한") in font.getBestCmap() and ord("A") in font.getBestCmap()
 
 
+def test_book_math_loads_mathjax_from_the_build_not_a_cdn(tmp_path):
+    pytest.importorskip("jupyter_server_mathjax")
+    yaml = pytest.importorskip("yaml")
+    sphinx = yaml.safe_load(book.CONFIG)["sphinx"]["config"]
+    assert "://" not in sphinx["mathjax_path"]
+    book.copy_mathjax(tmp_path)
+    # Sphinx는 mathjax_path를 _static 기준으로 읽고, html_extra_path 폴더의 내용은 HTML 맨 위에 놓습니다.
+    html = tmp_path / "html"
+    (html / "_static").mkdir(parents=True)
+    for extra in sphinx["html_extra_path"]:
+        for item in (tmp_path / extra).iterdir():
+            (html / item.name).symlink_to(item)
+    script = (html / "_static" / sphinx["mathjax_path"].split("?")[0]).resolve()
+    assert script.name == "MathJax.js" and script.is_file()
+    config = sphinx["mathjax_path"].split("config=")[1]
+    assert (script.parent / "config" / f"{config}.js").is_file()
+    assert (script.parent / "fonts" / "HTML-CSS" / sphinx["mathjax2_config"]["HTML-CSS"]["webFont"]).is_dir()
+
+
 def test_prep_time_line_is_rewritten_from_build_records(tmp_path):
     from course_utils import prep_times
 
