@@ -48,3 +48,27 @@ def test_measure_trains_every_image(tmp_path, loop, one_thread, monkeypatch):
     assert any(not torch.equal(b, p.detach()) for b, p in zip(before, model.parameters()))  # 가중치가 실제로 바뀜
     assert out["seconds"] > 0 and out["peak_mb"] > 0
     assert round(out["images_per_s"] * out["seconds"]) == len(seen) * 4 // 2  # 잰 에폭 하나의 이미지 수
+
+
+def test_recipe_time_budget_picks_epochs_that_fit():
+    from benchmarks.recipe import epochs_for_budget
+
+    # 배치 0.5초, 훈련 100배치 + 검증 30배치(= 훈련 10배치 시간) -> 에폭 55초: 30분이면 32에폭
+    assert epochs_for_budget(30, 0.5, 100, 30) == 32
+    assert epochs_for_budget(30, 0.5, 100, 30) * 55 <= 30 * 60 < (epochs_for_budget(30, 0.5, 100, 30) + 1) * 55
+    assert epochs_for_budget(0.01, 0.5, 100, 30) == 1  # 예산이 한 에폭보다 짧아도 한 에폭은 돕니다
+
+
+def test_recipe_speed_probe_leaves_the_model_untouched():
+    from benchmarks.recipe import seconds_per_batch
+    from course_utils.gpu_data import DeviceBatches
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                torch.nn.Linear(4, 2))
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = torch.randint(0, 256, (40, 3, 20, 20), dtype=torch.uint8), torch.randint(0, 2, (40,))
+    spb = seconds_per_batch(model, DeviceBatches(x, y, 8, 16, train=True), torch.device("cpu"),
+                            torch.nn.CrossEntropyLoss(), steps=3)
+    assert 0 < spb < 5
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
