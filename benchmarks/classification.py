@@ -8,8 +8,8 @@
 
 레시피 (사전 훈련 가중치 없음):
 - *-book: 교재 설정 그대로 (LeNet: 마지막 Softmax + SGD lr=0.001, 10 에폭. VGG/ResNet: Adam lr=1e-7, 10 에폭).
-- 나머지: 증강(RandomResizedCrop + 뒤집기 + 색 흔들기), AdamW + 가중치 감쇠, OneCycle 학습률, 레이블 스무딩,
-  배치 정규화, 400장에 맞춘 폭과 이미지 크기.
+- 나머지(lenet, alexnet, vgg, googlenet, resnet): 증강(RandomResizedCrop + 뒤집기 + 색 흔들기), AdamW + 가중치 감쇠,
+  OneCycle 학습률, 레이블 스무딩, 배치 정규화, 400장에 맞춘 폭과 이미지 크기.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from torchvision import models
+from torchvision.models.googlenet import BasicConv2d, Inception
 from torchvision.models.resnet import BasicBlock
 from torchvision.transforms import v2
 
@@ -82,12 +83,36 @@ def small_vgg(width: int = 16) -> nn.Module:
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(c, 2))
 
 
+def small_alexnet(width: int = 32) -> nn.Module:
+    """05의 AlexNet 모양(큰 커널의 줄기, 합성곱 5개, 최대 풀링 3개)을 폭 width로 줄이고 배치 정규화를 더한 것."""
+    chans, layers, c = [width, 2 * width, 4 * width, 4 * width, 3 * width], [], 3
+    for i, (v, k, stride) in enumerate(zip(chans, [7, 5, 3, 3, 3], [2, 1, 1, 1, 1])):
+        layers += [nn.Conv2d(c, v, k, stride, k // 2, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+        layers += [nn.MaxPool2d(3, 2, 1)] if i in (0, 1, 4) else []
+        c = v
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(c, 2))
+
+
+def small_googlenet() -> nn.Module:
+    """07의 인셉션 모듈(1x1, 3x3, 5x5, 풀링 네 갈래를 채널로 이어 붙임) 세 개를 쌓은 작은 GoogLeNet."""
+    return nn.Sequential(
+        BasicConv2d(3, 32, kernel_size=3, stride=2, padding=1), BasicConv2d(32, 64, kernel_size=3, padding=1),
+        nn.MaxPool2d(3, 2, 1),
+        Inception(64, 32, 48, 64, 8, 16, 16), Inception(128, 64, 64, 96, 16, 48, 32), nn.MaxPool2d(3, 2, 1),
+        Inception(240, 96, 48, 104, 8, 24, 32), nn.MaxPool2d(3, 2, 1),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(256, 2))
+
+
 # 이름 -> (모델 만들기(size), 옵티마이저 만들기(params, lr), 학습률, 에폭, 레이블 스무딩, 강한 증강, OneCycle)
 RECIPES: dict[str, dict] = {
     "lenet-book": dict(model=lambda s: lenet(s, softmax=True), opt="sgd", lr=1e-3, epochs=10, smoothing=0.0,
                        strong=False, onecycle=False),
     "lenet": dict(model=lambda s: lenet(s, batch_norm=True), opt="adamw", lr=2e-3, epochs=40, smoothing=0.1,
                   strong=True, onecycle=True),
+    "alexnet": dict(model=lambda s: small_alexnet(32), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
+                    onecycle=True),
+    "googlenet": dict(model=lambda s: small_googlenet(), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
+                      onecycle=True),
     "vgg-book": dict(model=lambda s: models.vgg16(num_classes=2), opt="adam", lr=1e-7, epochs=10, smoothing=0.0,
                      strong=False, onecycle=False),
     "vgg": dict(model=lambda s: small_vgg(16), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
