@@ -72,3 +72,14 @@ def test_recipe_speed_probe_leaves_the_model_untouched():
                             torch.nn.CrossEntropyLoss(), steps=3)
     assert 0 < spb < 5
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+@pytest.mark.parametrize("name", ["lenet", "alexnet", "vgg", "googlenet", "resnet"])
+def test_classification_recipes_give_two_logits_at_their_size(name):
+    from benchmarks.classification import RECIPES
+
+    model = RECIPES[name]["model"](128).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, 128, 128)).shape == (2, 2)
+    if name != "lenet":  # LeNet은 교재 모양 그대로(완전연결층이 큼), 나머지는 400장에 맞춰 줄인 모델
+        assert sum(p.numel() for p in model.parameters()) < 5_000_000
