@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import math
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -56,22 +57,20 @@ def epochs_for_budget(minutes: float, seconds_per_batch: float, train_batches: i
 
 
 def seconds_per_batch(model: nn.Module, batches: DeviceBatches, dev: torch.device, loss_fn: nn.Module,
-                      steps: int = 8) -> float:
-    """모델의 사본으로 몇 배치를 학습해 배치당 초를 잽니다 (첫 배치는 준비 시간이라 뺍니다). 원래 모델은 그대로."""
-    probe = copy.deepcopy(model).train()
+                      steps: int = 8, **loop) -> float:
+    """모델의 사본을 학습 루프(train_one_epoch, 같은 loop 설정) 그대로 몇 배치 돌려 배치당 초를 잽니다.
+
+    첫 배치는 준비 시간(할당, cudnn 탐색)이라 따로 돌리고 뺍니다. 원래 모델은 그대로입니다.
+    """
+    probe = copy.deepcopy(model)
     opt = torch.optim.SGD(probe.parameters(), lr=1e-3)
-    it = iter(batches)
-    times = []
-    for _ in range(min(steps + 1, len(batches))):
-        x, y = next(it)
-        t = time.perf_counter()
-        opt.zero_grad(set_to_none=True)
-        loss_fn(probe(x.to(dev)), y.to(dev)).backward()
-        opt.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return sum(times[1:]) / max(len(times) - 1, 1) if len(times) > 1 else times[0]
+    sample = list(itertools.islice(iter(batches), steps + 1))
+    warm, timed = (sample[:1], sample[1:]) if len(sample) > 1 else ([], sample)
+    if warm:
+        train_one_epoch(probe, opt, warm, dev, loss_fn, progress=False, **loop)
+    start = time.perf_counter()
+    train_one_epoch(probe, opt, timed, dev, loss_fn, progress=False, **loop)  # 손실을 .item()으로 읽어 동기화됨
+    return (time.perf_counter() - start) / len(timed)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -106,8 +105,9 @@ def main(argv: list[str] | None = None) -> None:
         torch.backends.cudnn.benchmark = True
         model = model.to(memory_format=torch.channels_last)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    amp = torch.bfloat16 if cuda else None
     if args.minutes:
-        spb = seconds_per_batch(model, train_b, dev, loss_fn)
+        spb = seconds_per_batch(model, train_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda)
         args.epochs = epochs_for_budget(args.minutes, spb, len(train_b), len(val_b))
         print(f"예산 {args.minutes:g}분: 배치당 {spb:.2f}초로 재어 {args.epochs}에폭")
     decay = [p_ for n, p_ in model.named_parameters() if p_.ndim > 1]
@@ -116,7 +116,6 @@ def main(argv: list[str] | None = None) -> None:
                           lr=args.lr, momentum=0.9, nesterov=True)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr * args.batch / 256, epochs=args.epochs,
                                                 steps_per_epoch=len(train_b), pct_start=0.25)
-    amp = torch.bfloat16 if cuda else None
     best, t_train = 0.0, time.perf_counter()
     for epoch in range(args.epochs):
         tr = train_one_epoch(model, opt, train_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda,
