@@ -35,6 +35,26 @@ def test_notebook_uses_the_one_course_split(name):
     assert "heldout_items(index, cfg.n_heldout" in code
 
 
+def _built_with(code: str, name: str) -> list[str]:
+    """`name = Model(...)` 꼴로 name을 만드는 줄들 (모델 생성자나 make_*/replace_classifier 호출만)."""
+    return re.findall(rf"^\s*{name}\s*=\s*((?:[A-Z]\w*|make_\w+|replace_classifier)\(.*)$", code, re.M)
+
+
+@pytest.mark.parametrize("name", CLASSIFICATION)
+def test_trained_models_take_the_class_count_from_the_folder(name):
+    """내 사진 폴더의 클래스가 셋이면 학습하는 모델의 출력도 셋이어야 합니다: 데이터를 읽은 뒤에는 2를 박아 두지 않습니다."""
+    code = re.sub(r"#[^\n]*", "", _code(name))
+    _, found, after = code.partition("index = index_images(source.root)\n")
+    assert found and after.startswith("n_classes = len(index.classes)"), f"{name}: 데이터를 읽은 뒤 n_classes를 정해야 합니다"
+    trained = set(re.findall(r"\b(?:fit|heldout_predictions|heldout_report)\((\w+)", after))
+    lines = [line for var in trained for line in _built_with(after, var)]
+    for factory in set(re.findall(r"train_with_lr\((\w+)", after)):  # def make_x(): return Model(...)
+        lines += re.findall(rf"def {factory}\(\):\n\s+return (.*)", after)
+    assert lines, f"{name}: 학습하는 모델을 만드는 줄을 찾지 못했습니다"
+    fixed = [line for line in lines if "n_classes" not in line and not re.fullmatch(r"make_\w+\(\)", line.strip())]
+    assert not fixed, f"{name}: 클래스 수를 폴더에서 받지 않고 만드는 모델: {fixed}"
+
+
 def test_03_states_the_split_the_others_use():
     code = _code("03_dogs_vs_cats_data")
     assert "course_split(index" in code
