@@ -3,11 +3,12 @@
 - 저장은 같은 폴더의 임시 파일(권한 0600)에 쓰고 디스크에 내린 뒤 os.replace로 바꿔치기합니다. 저장 중에 멈춰도
   이전 체크포인트는 온전하고, 강제 종료로 남은 임시 파일은 다음 저장 때 지웁니다.
 - 읽기는 weights_only=True(텐서와 기본 자료형만)로 해서 파일 안의 코드가 실행되지 않습니다.
-- 학습을 시작할 때의 옵티마이저·스케줄러 설정을 함께 저장해 두었다가, 이어서 학습할 때 클래스가 바뀌었으면
-  멈추고, 값(학습률 등)이 바뀌었으면 체크포인트의 값이 쓰인다고 알려 줍니다.
+- 학습을 시작할 때의 옵티마이저·스케줄러 설정과 데이터(훈련·검증 세트의 장수와 파일 목록)를 함께 저장해 두었다가,
+  이어서 학습할 때 클래스나 데이터가 바뀌었으면 멈추고, 값(학습률 등)이 바뀌었으면 체크포인트의 값이 쓰인다고 알려 줍니다.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -21,7 +22,7 @@ from torch import nn
 
 __all__ = [
     "rng_state", "set_rng_state", "check_writable", "save_checkpoint", "load_checkpoint", "training_settings",
-    "incompatibility", "overridden_settings",
+    "data_fingerprint", "incompatibility", "overridden_settings",
 ]
 
 _SETTING_NAMES = {"lr": "학습률", "weight_decay": "가중치 감쇠", "momentum": "모멘텀"}
@@ -139,6 +140,38 @@ def training_settings(optimizer: torch.optim.Optimizer, scheduler: Any = None) -
             "groups": groups, "scheduler": sched}
 
 
+def _paths(dataset: Any) -> list[str] | None:
+    """데이터셋(또는 그 Subset)의 파일 경로 목록. 경로를 모르는 데이터셋이면 None."""
+    if hasattr(dataset, "paths"):
+        return [str(p) for p in dataset.paths]
+    inner = getattr(dataset, "dataset", None)
+    base = None if inner is None else _paths(inner)
+    return None if base is None else [base[i] for i in getattr(dataset, "indices", [])]
+
+
+def data_fingerprint(*loaders: Any) -> list[dict[str, Any]]:
+    """로더마다 {'size': 장수, 'files': 파일 목록의 해시}: 다른 사진으로 만든 체크포인트에 이어 붙이지 않게 합니다.
+
+    파일은 '부모 폴더/파일 이름'으로 비교하므로 폴더를 통째로 옮겨도 같은 데이터입니다. 경로가 없는 데이터셋은 장수만.
+    """
+    prints = []
+    for loader in loaders:
+        dataset = getattr(loader, "dataset", None)
+        try:
+            size = len(dataset)
+        except TypeError:
+            size = None
+        paths = None if dataset is None else _paths(dataset)
+        names = None if paths is None else sorted(f"{Path(p).parent.name}/{Path(p).name}" for p in paths)
+        files = None if names is None else hashlib.sha256("\n".join(names).encode()).hexdigest()[:16]
+        prints.append({"size": size, "files": files})
+    return prints
+
+
+def _describe_data(prints: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{name} {p['size']}장" for name, p in zip(("훈련", "검증"), prints))
+
+
 def incompatibility(then: dict[str, Any], now: dict[str, Any], stored_model: dict[str, torch.Tensor],
                     model: nn.Module) -> str | None:
     """저장된 학습을 지금 모델·옵티마이저·스케줄러로 이어 갈 수 없는 이유 (이어 갈 수 있으면 None)."""
@@ -152,6 +185,10 @@ def incompatibility(then: dict[str, Any], now: dict[str, Any], stored_model: dic
             return f"{what}가 다릅니다: 체크포인트는 {then[key]}, 지금은 {now[key]}"
     if len(then["groups"]) != len(now["groups"]):
         return f"옵티마이저의 파라미터 그룹 수가 다릅니다: 체크포인트 {len(then['groups'])}개, 지금 {len(now['groups'])}개"
+    if then.get("data") is not None and now.get("data") is not None and then["data"] != now["data"]:
+        same_size = [p["size"] for p in then["data"]] == [p["size"] for p in now["data"]]
+        return (f"학습 데이터가 다릅니다: 체크포인트는 {_describe_data(then['data'])}, 지금은 {_describe_data(now['data'])}"
+                + (" (장수는 같지만 다른 사진)" if same_size else ""))
     return None
 
 

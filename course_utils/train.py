@@ -27,6 +27,7 @@ from torch.optim import lr_scheduler
 
 from course_utils.checkpoint import (
     check_writable,
+    data_fingerprint,
     incompatibility,
     load_checkpoint,
     overridden_settings,
@@ -408,7 +409,8 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: Iterab
     cl = resolve_channels_last(options.channels_last, device)
     model.to(device, memory_format=torch.channels_last if cl else torch.preserve_format)
     run = {"scaler": scaler, "amp_dtype": amp_dtype, "channels_last": cl}
-    state = _new_state(training_settings(optimizer, scheduler), best_by)
+    settings = {**training_settings(optimizer, scheduler), "data": data_fingerprint(train_loader, val_loader)}
+    state = _new_state(settings, best_by)
     if checkpoint_path is not None and resume and Path(checkpoint_path).exists():
         state = _resume(Path(checkpoint_path), model, optimizer, scheduler, scaler, train_loader, state,
                         options.log or print)

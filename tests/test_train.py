@@ -598,3 +598,60 @@ def test_one_logits_rule_for_train_and_segmentation_metrics():
     ours = evaluate(model, val, "cpu", nn.CrossEntropyLoss(ignore_index=255), progress=False)
     theirs = evaluate_segmentation(model, val, "cpu", num_classes=2)
     assert ours["acc"] == pytest.approx(theirs["pixel_acc"]) and ours["miou"] == pytest.approx(theirs["miou"])
+
+
+# ---------------------------------------------------------------- 이어서 학습: 다른 데이터
+class NamedImages(TensorDataset):
+    """파일 경로(.paths)가 있는 데이터셋: 노트북의 사진 데이터셋처럼 체크포인트가 어떤 사진인지 알아볼 수 있습니다."""
+
+    def __init__(self, n: int, seed: int, folder: str, names: list[str] | None = None):
+        super().__init__(*make_data(n, seed).tensors)
+        self.paths = [f"{folder}/Cat/{name}" for name in (names or [f"cat.{i}.jpg" for i in range(n)])]
+
+
+def named_loaders(folder: str, names: list[str] | None = None):
+    return (DataLoader(NamedImages(96, 1, folder, names), batch_size=16, shuffle=True,
+                       generator=torch.Generator().manual_seed(0)),
+            DataLoader(NamedImages(64, 2, folder), batch_size=32))
+
+
+def fit_named(ckpt: Path, epochs: int, train, val, lines: list[str] | None = None):
+    model = tiny_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    log = None if lines is None else lines.append
+    return model, fit(model, opt, train, val, "cpu", nn.CrossEntropyLoss(), epochs, checkpoint_path=ckpt,
+                      options=LoopOptions(log=log, progress=False))
+
+
+@pytest.mark.parametrize("change", ["fewer_photos", "other_photos"])
+def test_resume_on_other_data_stops_before_touching_anything(tmp_path, change):
+    """다른 폴더의 사진으로 바꾸고 같은 셀을 다시 실행하면, 예전 데이터로 학습한 모델을 조용히 이어 쓰지 않습니다."""
+    ckpt = tmp_path / "c.pt"
+    fit_named(ckpt, 1, *named_loaders("/data/a"))
+    if change == "fewer_photos":
+        train, val = DataLoader(NamedImages(80, 1, "/data/a"), batch_size=16), named_loaders("/data/a")[1]
+        expected = r"학습 데이터가 다릅니다: 체크포인트는 훈련 96장, 검증 64장, 지금은 훈련 80장, 검증 64장"
+    else:
+        train, val = named_loaders("/data/a", [f"dog.{i}.jpg" for i in range(96)])
+        expected = r"장수는 같지만 다른 사진"
+    saved = C.load_checkpoint(ckpt)["model"]
+    with pytest.raises(RuntimeError, match=expected + r".*resume=False"):
+        fit_named(ckpt, 2, train, val, lines=[])
+    same_weights_dict(saved, C.load_checkpoint(ckpt)["model"])  # 체크포인트도 그대로
+
+
+def test_resume_after_moving_the_photo_folder(tmp_path):
+    """폴더를 통째로 옮겨도 같은 사진이면(부모 폴더/파일 이름이 같으면) 이어서 학습합니다."""
+    ckpt = tmp_path / "c.pt"
+    fit_named(ckpt, 1, *named_loaders("/home/me/photos"))
+    lines: list[str] = []
+    _, hist = fit_named(ckpt, 2, *named_loaders("/mnt/usb/photos"), lines=lines)
+    assert hist["epoch"] == [1, 2] and any("이어서 학습합니다: 1/2" in line for line in lines)
+
+
+def test_data_fingerprint_sees_subsets_of_a_named_dataset():
+    base = NamedImages(10, 0, "/x")
+    first = C.data_fingerprint(DataLoader(torch.utils.data.Subset(base, [0, 1, 2])))
+    other = C.data_fingerprint(DataLoader(torch.utils.data.Subset(base, [3, 4, 5])))
+    assert first[0]["size"] == other[0]["size"] == 3 and first[0]["files"] != other[0]["files"]
+    assert C.data_fingerprint(DataLoader(make_data(3, 0)))[0] == {"size": 3, "files": None}
