@@ -2,7 +2,9 @@
 
 04-08 노트북의 비교와 같은 조건입니다: 같은 폴더, 같은 course_split, 검증 최고 에폭의 가중치, 나누기가 남긴
 사진에서 뽑은 평가 세트(heldout_items, 기본 2,000장). 시드마다 한 줄, 끝에 모델별 평균을 찍습니다.
+따로 둔 정확도는 두 가중치로 잽니다: 검증 92장에서 가장 좋던 에폭(노트북과 같음)과 마지막 에폭.
 
+    python -m benchmarks.classification --data ../shared/data/dogs-vs-cats-20k --model lenet --epochs 150 --image-size 64
     python -m benchmarks.classification --data ../shared/data/dogs-vs-cats-20k --model lenet --seeds 0 1 2
     python -m benchmarks.classification --data data/dogs-vs-cats --model resnet lenet-book --image-size 96
 
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +28,7 @@ from torchvision.models.googlenet import BasicConv2d, Inception
 from torchvision.models.resnet import BasicBlock
 from torchvision.transforms import v2
 
+from course_utils.checkpoint import load_checkpoint
 from course_utils.data import ImageListDataset, course_split, heldout_items, index_images
 from course_utils.evaluation import heldout_predictions
 from course_utils.loaders import seeded_loaders
@@ -148,12 +152,22 @@ def run_one(recipe: dict, split, heldout, classes, size: int, seed: int, device,
                                                      steps_per_epoch=len(train_loader)) if recipe["onecycle"] else None)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe["smoothing"])
     start = time.perf_counter()
-    history = fit(model, optimizer, train_loader, val_loader, device, loss_fn, epochs, scheduler=scheduler,
-                  scheduler_interval="step", options=LoopOptions(progress=False, log=log))
-    seconds = time.perf_counter() - start
-    res = heldout_predictions(model, heldout, transform, device, classes) if heldout else None
-    return dict(val=history.best_value, heldout=float(res["correct"].mean()) if res is not None else float("nan"),
-                seconds=seconds, epochs=epochs, n_heldout=len(heldout))
+    with tempfile.TemporaryDirectory() as tmp:  # 체크포인트의 'model'이 마지막 에폭의 가중치입니다
+        ckpt = Path(tmp) / "run.pt"
+        history = fit(model, optimizer, train_loader, val_loader, device, loss_fn, epochs, scheduler=scheduler,
+                      scheduler_interval="step", checkpoint_path=ckpt, options=LoopOptions(progress=False, log=log))
+        seconds = time.perf_counter() - start
+        best = heldout_accuracy(model, heldout, transform, device, classes)
+        model.load_state_dict(load_checkpoint(ckpt)["model"])
+    return dict(val=history.best_value, heldout=best, heldout_last=heldout_accuracy(model, heldout, transform, device,
+                classes), seconds=seconds, epochs=epochs, n_heldout=len(heldout))
+
+
+def heldout_accuracy(model: nn.Module, heldout: list, transform, device, classes: list[str]) -> float:
+    """따로 둔 사진에서의 정확도 (사진이 없으면 nan)."""
+    if not heldout:
+        return float("nan")
+    return float(heldout_predictions(model, heldout, transform, device, classes)["correct"].mean())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,10 +190,12 @@ def main(argv: list[str] | None = None) -> None:
         for seed in args.seeds:
             row = run_one(RECIPES[name], split, heldout, index.classes, args.image_size, seed, env.device, args.epochs)
             rows.append(row)
-            print(f"{name:12s} seed {seed}: 검증 최고 {row['val']:.3f} | 따로 둔 {row['n_heldout']}장 {row['heldout']:.3f} | "
-                  f"{row['epochs']} 에폭 {row['seconds']:.0f}초", flush=True)
-        mean = sum(r["heldout"] for r in rows) / len(rows)
-        print(f"{name:12s} 평균(시드 {len(rows)}개): 따로 둔 정확도 {mean:.3f}", flush=True)
+            print(f"{name:12s} seed {seed}: 검증 최고 {row['val']:.3f} | 따로 둔 {row['n_heldout']}장: 검증 최고 에폭 "
+                  f"{row['heldout']:.3f}, 마지막 에폭 {row['heldout_last']:.3f} | {row['epochs']} 에폭 "
+                  f"{row['seconds']:.0f}초", flush=True)
+        mean, mean_last = (sum(r[k] for r in rows) / len(rows) for k in ("heldout", "heldout_last"))
+        print(f"{name:12s} 평균(시드 {len(rows)}개): 따로 둔 정확도 검증 최고 에폭 {mean:.3f}, 마지막 에폭 {mean_last:.3f}",
+              flush=True)
 
 
 if __name__ == "__main__":

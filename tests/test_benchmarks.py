@@ -83,3 +83,17 @@ def test_classification_recipes_give_two_logits_at_their_size(name):
         assert model(torch.randn(2, 3, 128, 128)).shape == (2, 2)
     if name != "lenet":  # LeNet은 교재 모양 그대로(완전연결층이 큼), 나머지는 400장에 맞춰 줄인 모델
         assert sum(p.numel() for p in model.parameters()) < 5_000_000
+
+
+def test_classification_run_one_reports_best_and_last_epoch_heldout(tmp_path):
+    """한 에폭이면 검증 최고 에폭 = 마지막 에폭이므로 두 따로 둔 정확도가 같아야 합니다 (마지막 가중치를 체크포인트에서 읽음)."""
+    from benchmarks.classification import RECIPES, run_one
+    from course_utils import synthetic
+    from course_utils.data import index_images, split_items
+
+    items = index_images(synthetic.make_classification_set(tmp_path / "data", n_per_class=30, size=48)).items
+    train, val, heldout = split_items(items, 24, 16, 20, seed=0)
+    row = run_one(RECIPES["lenet"], (train, val, []), heldout, ["Cat", "Dog"], 32, 0, torch.device("cpu"), 1,
+                  batch_size=8)
+    assert row["n_heldout"] == 20 and row["epochs"] == 1
+    assert 0.0 <= row["heldout"] <= 1.0 and row["heldout"] == row["heldout_last"]
