@@ -2,7 +2,7 @@
 
 04-08 노트북의 비교와 같은 조건입니다: 같은 폴더, 같은 course_split, 검증 최고 에폭의 가중치, 나누기가 남긴
 사진에서 뽑은 평가 세트(heldout_items, 기본 2,000장). 시드마다 한 줄, 끝에 모델별 평균을 찍습니다.
-따로 둔 정확도는 두 가중치로 잽니다: 검증 92장에서 가장 좋던 에폭(노트북과 같음)과 마지막 에폭.
+따로 둔 정확도는 두 가중치로 잽니다: 검증 92장에서 가장 좋던 에폭과 마지막 에폭(fit의 History.last_state).
 
     python -m benchmarks.classification --data ../shared/data/dogs-vs-cats-20k --model lenet --epochs 150 --image-size 64
     python -m benchmarks.classification --data ../shared/data/dogs-vs-cats-20k --model lenet --seeds 0 1 2
@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,6 @@ from torchvision.models.googlenet import BasicConv2d, Inception
 from torchvision.models.resnet import BasicBlock
 from torchvision.transforms import v2
 
-from course_utils.checkpoint import load_checkpoint
 from course_utils.data import ImageListDataset, course_split, heldout_items, index_images
 from course_utils.evaluation import heldout_predictions
 from course_utils.loaders import seeded_loaders
@@ -152,13 +150,11 @@ def run_one(recipe: dict, split, heldout, classes, size: int, seed: int, device,
                                                      steps_per_epoch=len(train_loader)) if recipe["onecycle"] else None)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe["smoothing"])
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:  # 체크포인트의 'model'이 마지막 에폭의 가중치입니다
-        ckpt = Path(tmp) / "run.pt"
-        history = fit(model, optimizer, train_loader, val_loader, device, loss_fn, epochs, scheduler=scheduler,
-                      scheduler_interval="step", checkpoint_path=ckpt, options=LoopOptions(progress=False, log=log))
-        seconds = time.perf_counter() - start
-        best = heldout_accuracy(model, heldout, transform, device, classes)
-        model.load_state_dict(load_checkpoint(ckpt)["model"])
+    history = fit(model, optimizer, train_loader, val_loader, device, loss_fn, epochs, scheduler=scheduler,
+                  scheduler_interval="step", options=LoopOptions(progress=False, log=log))
+    seconds = time.perf_counter() - start
+    best = heldout_accuracy(model, heldout, transform, device, classes)  # fit이 되돌린 검증 최고 에폭의 가중치
+    model.load_state_dict(history.last_state)
     return dict(val=history.best_value, heldout=best, heldout_last=heldout_accuracy(model, heldout, transform, device,
                 classes), seconds=seconds, epochs=epochs, n_heldout=len(heldout))
 

@@ -69,11 +69,15 @@ class LoopOptions:
 
 
 class History(dict):
-    """fit의 기록(키마다 에폭별 리스트)과, 가중치를 고른 지표: best_by, best_epoch, best_value."""
+    """fit의 기록(키마다 에폭별 리스트)과, 가중치를 고른 지표: best_by, best_epoch, best_value.
+
+    last_state: 되돌리기 전 마지막 에폭의 가중치(state_dict 복사본). 되돌리지 않았으면 None.
+    """
 
     best_by: str | None = None
     best_epoch: int = 0
     best_value: float = math.nan
+    last_state: dict[str, torch.Tensor] | None = None
 
 
 # ---------------------------------------------------------------- 작은 도우미들
@@ -432,9 +436,10 @@ def fit(model: nn.Module, optimizer: torch.optim.Optimizer, train_loader: Iterab
 
 
 def _finish(model: nn.Module, state: dict[str, Any], log: Callable[[str], Any]) -> History:
-    """가장 좋던 가중치로 되돌리고, 어느 지표로 어느 에폭을 골랐는지 담은 History를 돌려줍니다."""
+    """가장 좋던 가중치로 되돌리고, 어느 지표로 어느 에폭을 골랐는지와 마지막 에폭의 가중치를 담은 History를 돌려줍니다."""
     hist = History(state["history"])
     if state["best_state"] is not None:
+        hist.last_state = copy.deepcopy(model.state_dict())
         model.load_state_dict(state["best_state"])
         hist.best_by, hist.best_epoch, hist.best_value = state["best_by"], state["best_epoch"], state["best_value"]
         name = _METRIC_NAMES.get(hist.best_by, hist.best_by)

@@ -156,6 +156,17 @@ def test_checkpoint_contents(tmp_path):
     assert len(state["rng"]["loader"]) == 1  # 셔플 생성기 상태까지 저장
 
 
+def test_history_keeps_the_last_epoch_weights_when_fit_restores_an_earlier_one(tmp_path):
+    ckpt = tmp_path / "c.pt"
+    model, hist = run(6, ckpt, *parts(lr=1.0))  # 큰 학습률: 검증 정확도가 오르내려 최고 에폭이 중간에 옵니다
+    state = C.load_checkpoint(ckpt)  # 체크포인트의 'model'은 마지막 에폭, 'best_state'는 되돌린 에폭
+    assert hist.best_epoch < 6, "이 시험은 최고 에폭이 마지막이 아닌 학습이 필요합니다"
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, state["best_state"][key])
+        assert torch.equal(hist.last_state[key], state["model"][key])
+    assert any(not torch.equal(hist.last_state[k], v) for k, v in model.state_dict().items())
+
+
 def test_save_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "a.pt"
     C.save_checkpoint(path, {"x": torch.tensor([1.0])})
