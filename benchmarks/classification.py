@@ -23,31 +23,14 @@ from pathlib import Path
 import torch
 from torch import nn
 from torchvision import models
-from torchvision.models.googlenet import BasicConv2d, Inception
-from torchvision.models.resnet import BasicBlock
-from torchvision.transforms import v2
 
 from course_utils.data import ImageListDataset, course_split, heldout_items, index_images
 from course_utils.evaluation import heldout_predictions
 from course_utils.loaders import seeded_loaders
+from course_utils.models import small_alexnet, small_googlenet, small_resnet, small_vgg
 from course_utils.setup import setup
 from course_utils.train import LoopOptions, fit
-from course_utils.transforms import IMAGENET_MEAN, IMAGENET_STD
-
-
-class CourseTransform:
-    """훈련: 넓은 RandomResizedCrop + 뒤집기 + 색 흔들기. 평가: Resize + CenterCrop. ImageListDataset의 phase 인자를 받습니다."""
-
-    def __init__(self, size: int, strong: bool = True):
-        scale = (0.25, 1.0) if strong else (0.5, 1.0)
-        jitter = [v2.ColorJitter(0.3, 0.3, 0.3)] if strong else []
-        tail = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-        self.train = v2.Compose([v2.RandomResizedCrop(size, scale=scale, antialias=True), v2.RandomHorizontalFlip(),
-                                 *jitter, *tail])
-        self.val = v2.Compose([v2.Resize(int(size * 8 / 7), antialias=True), v2.CenterCrop(size), *tail])
-
-    def __call__(self, img, phase: str = "train") -> torch.Tensor:
-        return (self.train if phase == "train" else self.val)(img)
+from course_utils.transforms import ImageTransform
 
 
 def lenet(size: int, softmax: bool = False, batch_norm: bool = False) -> nn.Module:
@@ -58,51 +41,6 @@ def lenet(size: int, softmax: bool = False, batch_norm: bool = False) -> nn.Modu
               nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5 if batch_norm else 0.0), nn.Linear(32 * side * side, 512),
               nn.ReLU(), nn.Linear(512, 2)]
     return nn.Sequential(*layers, *([nn.Softmax(dim=1)] if softmax else []))
-
-
-def _stage(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    down = None if stride == 1 and c_in == c_out else nn.Sequential(
-        nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
-    return nn.Sequential(BasicBlock(c_in, c_out, stride, down), BasicBlock(c_out, c_out))
-
-
-def small_resnet(width: int = 32) -> nn.Module:
-    """08의 ResNet-18 모양(단계마다 BasicBlock 2개)을 폭 width로 줄인 것. 작은 사진에 맞게 줄기는 3x3 합성곱."""
-    w = [width, 2 * width, 4 * width, 8 * width]
-    return nn.Sequential(
-        nn.Conv2d(3, w[0], 3, 2, 1, bias=False), nn.BatchNorm2d(w[0]), nn.ReLU(inplace=True),
-        _stage(w[0], w[0], 1), _stage(w[0], w[1], 2), _stage(w[1], w[2], 2), _stage(w[2], w[3], 2),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(w[3], 2))
-
-
-def small_vgg(width: int = 16) -> nn.Module:
-    """06의 VGG 모양(3x3 합성곱 + 배치 정규화, 'M'마다 절반) 폭 width, 전역 평균 풀링 분류기."""
-    cfg, layers, c = [width, "M", 2 * width, "M", 4 * width, 4 * width, "M", 8 * width, 8 * width, "M"], [], 3
-    for v in cfg:
-        layers += [nn.MaxPool2d(2)] if v == "M" else [nn.Conv2d(c, v, 3, padding=1, bias=False), nn.BatchNorm2d(v),
-                                                      nn.ReLU(inplace=True)]
-        c = c if v == "M" else v
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(c, 2))
-
-
-def small_alexnet(width: int = 32) -> nn.Module:
-    """05의 AlexNet 모양(큰 커널의 줄기, 합성곱 5개, 최대 풀링 3개)을 폭 width로 줄이고 배치 정규화를 더한 것."""
-    chans, layers, c = [width, 2 * width, 4 * width, 4 * width, 3 * width], [], 3
-    for i, (v, k, stride) in enumerate(zip(chans, [7, 5, 3, 3, 3], [2, 1, 1, 1, 1])):
-        layers += [nn.Conv2d(c, v, k, stride, k // 2, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
-        layers += [nn.MaxPool2d(3, 2, 1)] if i in (0, 1, 4) else []
-        c = v
-    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(c, 2))
-
-
-def small_googlenet() -> nn.Module:
-    """07의 인셉션 모듈(1x1, 3x3, 5x5, 풀링 네 갈래를 채널로 이어 붙임) 세 개를 쌓은 작은 GoogLeNet."""
-    return nn.Sequential(
-        BasicConv2d(3, 32, kernel_size=3, stride=2, padding=1), BasicConv2d(32, 64, kernel_size=3, padding=1),
-        nn.MaxPool2d(3, 2, 1),
-        Inception(64, 32, 48, 64, 8, 16, 16), Inception(128, 64, 64, 96, 16, 48, 32), nn.MaxPool2d(3, 2, 1),
-        Inception(240, 96, 48, 104, 8, 24, 32), nn.MaxPool2d(3, 2, 1),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.3), nn.Linear(256, 2))
 
 
 # 이름 -> (모델 만들기(size), 옵티마이저 만들기(params, lr), 학습률, 에폭, 레이블 스무딩, 강한 증강, OneCycle)
@@ -126,6 +64,11 @@ RECIPES: dict[str, dict] = {
 }
 
 
+def recipe_transform(size: int, strong: bool) -> ImageTransform:
+    """강한 증강: 원래 면적의 25-100%를 잘라 쓰고 밝기·대비·채도를 흔듭니다. 약한 증강은 교재의 ImageTransform."""
+    return ImageTransform(size, scale=(0.25, 1.0), color_jitter=0.3) if strong else ImageTransform(size)
+
+
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
@@ -138,8 +81,8 @@ def run_one(recipe: dict, split, heldout, classes, size: int, seed: int, device,
             batch_size: int = 32, log: Callable | None = None) -> dict:
     """레시피 하나를 시드 하나로 학습하고 {'val', 'heldout', 'seconds', 'epochs'}를 돌려줍니다."""
     torch.manual_seed(seed)
-    transform = CourseTransform(size, recipe["strong"])
-    cache = int(size * 8 / 7) + 8
+    transform = recipe_transform(size, recipe["strong"])
+    cache = transform.resize_val + 8
     train_set, val_set = (ImageListDataset(items, transform, phase=p, cache=cache).fill_cache()
                           for items, p in ((split[0], "train"), (split[1], "val")))
     train_loader, val_loader = seeded_loaders(train_set, val_set, batch_size, seed)

@@ -29,7 +29,8 @@ def _to_rgb(img):
 class ImageTransform:
     """교재의 ``ImageTransform`` 을 v2 로 옮긴 것. ``t(img, 'train')`` / ``t(img, 'val')``.
 
-    - train: RandomResizedCrop(resize, scale=(0.5, 1.0)) -> 수평 뒤집기 -> [0, 1] 실수 텐서 -> 정규화
+    - train: RandomResizedCrop(resize, scale) -> 수평 뒤집기 -> (color_jitter > 0이면 밝기·대비·채도 흔들기)
+      -> [0, 1] 실수 텐서 -> 정규화. 기본 scale=(0.5, 1.0)은 원래 면적의 50-100%를 잘라 씁니다.
     - val:   Resize(resize_val) -> CenterCrop(resize) -> [0, 1] 실수 텐서 -> 정규화
       (resize_val 을 주지 않으면 교재의 256/224 비율을 그대로 씁니다: 224 -> 256)
 
@@ -38,15 +39,17 @@ class ImageTransform:
     """
 
     def __init__(self, resize: int = 224, mean: Sequence[float] = IMAGENET_MEAN,
-                 std: Sequence[float] = IMAGENET_STD, resize_val: int | None = None):
-        self.resize = int(resize)
+                 std: Sequence[float] = IMAGENET_STD, resize_val: int | None = None,
+                 scale: tuple[float, float] = (0.5, 1.0), color_jitter: float = 0.0):
+        self.resize, self.scale, self.color_jitter = int(resize), tuple(scale), float(color_jitter)
         self.resize_val = int(resize_val) if resize_val else round(self.resize * 256 / 224)
         to_float = v2.ToDtype(torch.float32, scale=True)  # ToImage 와 함께 예전 ToTensor 역할
         normalize = v2.Normalize(list(mean), list(std))
         self.data_transform = {
             "train": v2.Compose([
-                v2.RandomResizedCrop(self.resize, scale=(0.5, 1.0), antialias=True),
+                v2.RandomResizedCrop(self.resize, scale=self.scale, antialias=True),
                 v2.RandomHorizontalFlip(),
+                *([v2.ColorJitter(*[self.color_jitter] * 3)] if self.color_jitter else []),  # 밝기·대비·채도
                 v2.ToImage(),
                 to_float,
                 normalize,
@@ -66,7 +69,9 @@ class ImageTransform:
         return self.data_transform[phase](_to_rgb(img))
 
     def __repr__(self) -> str:
-        return f"ImageTransform(resize={self.resize}, resize_val={self.resize_val})"
+        extra = "" if (self.scale, self.color_jitter) == ((0.5, 1.0), 0.0) else \
+            f", scale={self.scale}, color_jitter={self.color_jitter}"
+        return f"ImageTransform(resize={self.resize}, resize_val={self.resize_val}{extra})"
 
 
 def detection_transforms(train: bool, size: int) -> v2.Compose:

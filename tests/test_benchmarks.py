@@ -86,7 +86,7 @@ def test_classification_recipes_give_two_logits_at_their_size(name):
 
 
 def test_classification_run_one_reports_best_and_last_epoch_heldout(tmp_path):
-    """한 에폭이면 검증 최고 에폭 = 마지막 에폭이므로 두 따로 둔 정확도가 같아야 합니다 (마지막 가중치를 체크포인트에서 읽음)."""
+    """한 에폭이면 검증 최고 에폭 = 마지막 에폭이므로 두 따로 둔 정확도가 같아야 합니다 (마지막 가중치는 fit의 History.last_state)."""
     from benchmarks.classification import RECIPES, run_one
     from course_utils import synthetic
     from course_utils.data import index_images, split_items

@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from course_utils.metrics import count_parameters
-from course_utils.models import AllBackground, SmallBackbone, conv_bn_relu
+from course_utils.models import (AllBackground, SmallBackbone, conv_bn_relu, small_alexnet, small_googlenet,
+                                 small_resnet, small_vgg)
 
 
 @pytest.mark.parametrize("dilation", [1, 2, 3])
@@ -40,3 +41,13 @@ def test_all_background_predicts_class_zero_everywhere():
     assert count_parameters(model) == 0
     with pytest.raises(ValueError, match="2개 이상"):
         AllBackground(num_classes=1)
+
+
+@pytest.mark.parametrize("make", [small_alexnet, small_vgg, small_googlenet, small_resnet])
+@pytest.mark.parametrize("size", [64, 96])
+def test_small_classifiers_give_one_logit_per_class_at_any_size(make, size):
+    model = make(num_classes=3).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 3, size, size)).shape == (2, 3)
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert count_parameters(model) < 3_000_000  # 400장에 맞춘 크기: 교재의 AlexNet은 4,230만 개

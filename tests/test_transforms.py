@@ -50,6 +50,24 @@ def test_train_matches_textbook_pipeline_with_same_seed(photo):
     assert not torch.allclose(outs[0], outs[1])  # 매번 다른 자르기/뒤집기
 
 
+def test_strong_augmentation_matches_the_same_pipeline_written_out(photo):
+    """scale과 color_jitter를 주면 넓은 자르기 + 뒤집기 + 밝기·대비·채도 흔들기. 검증 단계는 그대로."""
+    written = T.Compose([T.RandomResizedCrop(64, scale=(0.25, 1.0)), T.RandomHorizontalFlip(),
+                         T.ColorJitter(0.3, 0.3, 0.3), T.ToTensor(), T.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    strong, plain = ImageTransform(64, scale=(0.25, 1.0), color_jitter=0.3), ImageTransform(64)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        expected = written(photo)
+        torch.manual_seed(seed)
+        assert torch.allclose(strong(photo, "train"), expected, atol=1e-5)
+    torch.manual_seed(0)
+    a = strong(photo, "train")
+    torch.manual_seed(0)
+    assert not torch.allclose(a, plain(photo, "train"), atol=1e-3)
+    assert torch.equal(strong(photo, "val"), plain(photo, "val"))
+    assert "color_jitter=0.3" in repr(strong) and "color_jitter" not in repr(plain)
+
+
 def test_val_size_scales_with_resize(photo):
     t = ImageTransform(64)
     assert t.resize_val == 73  # 256/224 비율
