@@ -6,8 +6,15 @@ import torch
 from torch import nn
 
 from course_utils.metrics import count_parameters
-from course_utils.models import (AllBackground, SmallBackbone, conv_bn_relu, small_alexnet, small_googlenet,
-                                 small_resnet, small_vgg)
+from course_utils.models import (
+    AllBackground,
+    SmallBackbone,
+    conv_bn_relu,
+    small_alexnet,
+    small_googlenet,
+    small_resnet,
+    small_vgg,
+)
 
 
 @pytest.mark.parametrize("dilation", [1, 2, 3])
