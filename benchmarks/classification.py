@@ -59,7 +59,7 @@ RECIPES: dict[str, dict] = {
                 onecycle=True),
     "resnet-book": dict(model=lambda s: models.resnet50(num_classes=2), opt="adam", lr=1e-7, epochs=10,
                         smoothing=0.0, strong=False, onecycle=False),
-    "resnet": dict(model=lambda s: small_resnet(32), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
+    "resnet": dict(model=lambda s: small_resnet(16), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
                    onecycle=True),
 }
 

@@ -27,7 +27,8 @@ METRIC_NAMES = {"val_acc": "최고 검증 정확도", "test_acc": "테스트 정
                 "map50": "mAP@0.5", "map": "mAP@[.5:.95]", "miou": "mIoU",
                 "recall50": "재현율@0.5", "recall70": "재현율@0.7", "heldout_acc": "따로 둔 사진 정확도",
                 "book_code_heldout_acc": "교재 코드의 따로 둔 사진 정확도",
-                "more_data_heldout_acc": "더 많은 데이터로 학습한 모델의 따로 둔 사진 정확도"}
+                "more_data_heldout_acc": "더 많은 데이터로 학습한 모델의 따로 둔 사진 정확도",
+                "recipe_heldout_acc": "400장 레시피(작은 모델, 마지막 에폭)의 따로 둔 사진 정확도"}
 DATA_KINDS = {"synthetic": "합성 데이터", "user": "실제 사진", "local": "실제 사진", "downloaded": "실제 사진",
               "none": "데이터 없음"}
 
