@@ -16,21 +16,19 @@
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from torch import nn
 from torchvision import models
 
-from course_utils.data import ImageListDataset, course_split, heldout_items, index_images
-from course_utils.evaluation import heldout_predictions
-from course_utils.loaders import seeded_loaders
+from course_utils.data import course_split, heldout_items, index_images
 from course_utils.models import small_alexnet, small_googlenet, small_resnet, small_vgg
+from course_utils.recipe import Recipe, train_recipe
 from course_utils.setup import setup
-from course_utils.train import LoopOptions, fit
-from course_utils.transforms import ImageTransform
+from course_utils.train import LoopOptions
 
 
 def lenet(size: int, softmax: bool = False, batch_norm: bool = False) -> nn.Module:
@@ -43,70 +41,31 @@ def lenet(size: int, softmax: bool = False, batch_norm: bool = False) -> nn.Modu
     return nn.Sequential(*layers, *([nn.Softmax(dim=1)] if softmax else []))
 
 
-# 이름 -> (모델 만들기(size), 옵티마이저 만들기(params, lr), 학습률, 에폭, 레이블 스무딩, 강한 증강, OneCycle)
+# 이름 -> (모델 만들기(size), 학습 설정). 레시피 모델은 course_utils.recipe의 기본값(AdamW, OneCycle, 강한 증강, 스무딩)
+BOOK = dict(epochs=10, smoothing=0.0, onecycle=False, strong=False)
 RECIPES: dict[str, dict] = {
-    "lenet-book": dict(model=lambda s: lenet(s, softmax=True), opt="sgd", lr=1e-3, epochs=10, smoothing=0.0,
-                       strong=False, onecycle=False),
-    "lenet": dict(model=lambda s: lenet(s, batch_norm=True), opt="adamw", lr=2e-3, epochs=40, smoothing=0.1,
-                  strong=True, onecycle=True),
-    "alexnet": dict(model=lambda s: small_alexnet(32), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
-                    onecycle=True),
-    "googlenet": dict(model=lambda s: small_googlenet(), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
-                      onecycle=True),
-    "vgg-book": dict(model=lambda s: models.vgg16(num_classes=2), opt="adam", lr=1e-7, epochs=10, smoothing=0.0,
-                     strong=False, onecycle=False),
-    "vgg": dict(model=lambda s: small_vgg(16), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
-                onecycle=True),
-    "resnet-book": dict(model=lambda s: models.resnet50(num_classes=2), opt="adam", lr=1e-7, epochs=10,
-                        smoothing=0.0, strong=False, onecycle=False),
-    "resnet": dict(model=lambda s: small_resnet(16), opt="adamw", lr=3e-3, epochs=40, smoothing=0.1, strong=True,
-                   onecycle=True),
+    "lenet-book": dict(model=lambda s: lenet(s, softmax=True), recipe=Recipe(optimizer="sgd", lr=1e-3, **BOOK)),
+    "lenet": dict(model=lambda s: lenet(s, batch_norm=True), recipe=Recipe(lr=2e-3, epochs=40)),
+    "alexnet": dict(model=lambda s: small_alexnet(32), recipe=Recipe(epochs=40)),
+    "googlenet": dict(model=lambda s: small_googlenet(), recipe=Recipe(epochs=40)),
+    "vgg-book": dict(model=lambda s: models.vgg16(num_classes=2), recipe=Recipe(optimizer="adam", lr=1e-7, **BOOK)),
+    "vgg": dict(model=lambda s: small_vgg(16), recipe=Recipe(epochs=40)),
+    "resnet-book": dict(model=lambda s: models.resnet50(num_classes=2),
+                        recipe=Recipe(optimizer="adam", lr=1e-7, **BOOK)),
+    "resnet": dict(model=lambda s: small_resnet(16), recipe=Recipe(epochs=40)),
 }
 
 
-def recipe_transform(size: int, strong: bool) -> ImageTransform:
-    """강한 증강: 원래 면적의 25-100%를 잘라 쓰고 밝기·대비·채도를 흔듭니다. 약한 증강은 교재의 ImageTransform."""
-    return ImageTransform(size, scale=(0.25, 1.0), color_jitter=0.3) if strong else ImageTransform(size)
-
-
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    return torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
-
-
-def run_one(recipe: dict, split, heldout, classes, size: int, seed: int, device, epochs: int | None,
+def run_one(spec: dict, split, heldout, classes, size: int, seed: int, device, epochs: int | None,
             batch_size: int = 32, log: Callable | None = None) -> dict:
-    """레시피 하나를 시드 하나로 학습하고 {'val', 'heldout', 'seconds', 'epochs'}를 돌려줍니다."""
+    """레시피 하나를 시드 하나로 학습하고 {'val', 'heldout', 'heldout_last', 'seconds', 'epochs', 'n_heldout'}를 돌려줍니다."""
+    recipe = replace(spec["recipe"], size=size, batch_size=batch_size, epochs=epochs or spec["recipe"].epochs)
     torch.manual_seed(seed)
-    transform = recipe_transform(size, recipe["strong"])
-    cache = transform.resize_val + 8
-    train_set, val_set = (ImageListDataset(items, transform, phase=p, cache=cache).fill_cache()
-                          for items, p in ((split[0], "train"), (split[1], "val")))
-    train_loader, val_loader = seeded_loaders(train_set, val_set, batch_size, seed)
-    model = recipe["model"](size)
-    optimizer = make_optimizer(recipe["opt"], model.parameters(), recipe["lr"])
-    epochs = epochs or recipe["epochs"]
-    scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, recipe["lr"], epochs=epochs,
-                                                     steps_per_epoch=len(train_loader)) if recipe["onecycle"] else None)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=recipe["smoothing"])
-    start = time.perf_counter()
-    history = fit(model, optimizer, train_loader, val_loader, device, loss_fn, epochs, scheduler=scheduler,
-                  scheduler_interval="step", options=LoopOptions(progress=False, log=log))
-    seconds = time.perf_counter() - start
-    best = heldout_accuracy(model, heldout, transform, device, classes)  # fit이 되돌린 검증 최고 에폭의 가중치
-    model.load_state_dict(history.last_state)
-    return dict(val=history.best_value, heldout=best, heldout_last=heldout_accuracy(model, heldout, transform, device,
-                classes), seconds=seconds, epochs=epochs, n_heldout=len(heldout))
-
-
-def heldout_accuracy(model: nn.Module, heldout: list, transform, device, classes: list[str]) -> float:
-    """따로 둔 사진에서의 정확도 (사진이 없으면 nan)."""
-    if not heldout:
-        return float("nan")
-    return float(heldout_predictions(model, heldout, transform, device, classes)["correct"].mean())
+    model = spec["model"](size)
+    result = train_recipe(model, recipe, split[0], split[1], heldout, classes, device, seed,
+                          options=LoopOptions(progress=False, log=log))
+    return dict(val=result.history.best_value, heldout=result.best_epoch_acc, heldout_last=result.last_epoch_acc,
+                seconds=result.seconds, epochs=recipe.epochs, n_heldout=len(heldout))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,13 +23,17 @@ __all__ = ["heldout_predictions", "heldout_report", "confusion_matrix", "show_co
            "show_comparison"]
 
 
-def heldout_predictions(model: nn.Module, items: Sequence[Item], transform: Callable, device: torch.device,
-                        class_names: Sequence[str], batch_size: int = 64, num_workers: int = 0) -> pd.DataFrame:
-    """items를 평가용 변환('val')으로 읽어 예측한 표 (train.predict와 같은 열: true, label, correct, ...)."""
-    if not items:
+def heldout_predictions(model: nn.Module, items: Sequence[Item] | ImageListDataset, transform: Callable,
+                        device: torch.device, class_names: Sequence[str], batch_size: int = 64,
+                        num_workers: int = 0) -> pd.DataFrame:
+    """items를 평가용 변환('val')으로 읽어 예측한 표 (train.predict와 같은 열: true, label, correct, ...).
+
+    items 대신 ImageListDataset을 주면 그것을 그대로 읽습니다(캐시를 채운 것이면 여러 번 재도 한 번만 디코딩).
+    """
+    if not len(items):
         raise ValueError("평가할 사진이 없습니다: 따로 둔 사진 목록이 비었습니다. 나누기에 쓰고 남은 사진이 있는 폴더를 주세요.")
-    loader = DataLoader(ImageListDataset(items, transform, phase="val"), batch_size=batch_size, shuffle=False,
-                        num_workers=num_workers)
+    dataset = items if isinstance(items, ImageListDataset) else ImageListDataset(items, transform, phase="val")
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     return predict(model, loader, device, class_names=class_names, progress=False)
 
 
