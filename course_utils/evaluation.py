@@ -95,17 +95,22 @@ def comparison_table(runs: dict[str, dict[str, float]]) -> pd.DataFrame:
 
 
 def show_comparison(table: pd.DataFrame, chance: float = 0.5, title: str = "같은 나누기에서 비교") -> Figure:
-    """comparison_table의 열마다 막대 하나씩, 우연 수준(chance) 점선과 함께 그립니다."""
-    fig, ax = plt.subplots(figsize=(7, 3.4), FigureClass=CourseFigure)
-    x = np.arange(len(table))
-    width = 0.8 / max(1, len(table.columns))
+    """comparison_table의 줄마다 가로 막대 묶음(열마다 막대 하나), 우연 수준(chance) 점선과 함께 그립니다.
+
+    가로 막대라 '교재 코드 (SGD lr=0.001, 10에폭)'처럼 긴 실험 이름도 겹치지 않고 왼쪽에 한 줄씩 놓입니다.
+    """
+    n_rows, n_cols = len(table), max(1, len(table.columns))
+    fig, ax = plt.subplots(figsize=(9, 0.9 + 0.55 * n_rows * max(1, n_cols / 2)), FigureClass=CourseFigure)
+    y = np.arange(n_rows)
+    height = 0.8 / n_cols
     for i, column in enumerate(table.columns):
         values = table[column].to_numpy(dtype=float)
-        bars = ax.bar(x + (i - (len(table.columns) - 1) / 2) * width, np.nan_to_num(values), width, label=column)
-        ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in values], fontsize=8)
-    ax.axhline(chance, color="gray", ls="--", lw=1, label=f"우연 수준 {chance:.2f}")
-    ax.set(xticks=x, ylim=(0, 1.05), ylabel="정확도", title=title)
-    ax.set_xticklabels(table.index, fontsize=8)
-    ax.legend(fontsize=8, loc="lower right")
+        bars = ax.barh(y + (i - (n_cols - 1) / 2) * height, np.nan_to_num(values), height, label=column)
+        ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.3f}" for v in values], fontsize=8, padding=2)
+    ax.axvline(chance, color="gray", ls="--", lw=1, label=f"우연 수준 {chance:.2f}")
+    ax.set(yticks=y, xlim=(0, 1.1), xlabel="정확도", title=title)
+    ax.set_yticklabels(table.index, fontsize=9)
+    ax.invert_yaxis()  # 표와 같은 순서로 위에서 아래로
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig

@@ -123,3 +123,22 @@ def test_heldout_report_predicts_prints_and_draws_both_figures(tmp_path, capsys)
     n_figs = len(plt.get_fignums())
     assert n_figs == (2 if (~res["correct"]).any() else 1)
     plt.close("all")
+
+
+def test_show_comparison_draws_one_labelled_row_per_run_in_table_order():
+    """가로 막대: 긴 실험 이름이 겹치지 않게 줄마다 왼쪽에, 표와 같은 순서로. 막대 길이가 표의 값."""
+    import matplotlib.pyplot as plt
+
+    from course_utils.evaluation import show_comparison
+
+    table = comparison_table({"교재 코드 (SGD lr=0.001, 10에폭)": {"최고 검증": 0.54, "따로 둔 사진": 0.50},
+                              "작은 AlexNet (64px, 150에폭, 마지막 에폭)": {"최고 검증": 0.79, "따로 둔 사진": float("nan")}})
+    fig = show_comparison(table, title="t")
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == list(table.index)
+    widths = [round(p.get_width(), 3) for p in ax.patches]
+    assert widths == [0.54, 0.79, 0.50, 0.0]  # 열마다(최고 검증, 따로 둔 사진) 줄 순서로; 빈칸은 길이 0
+    ys = [t.get_position()[1] for t in ax.get_yticklabels()]
+    assert ax.yaxis_inverted() and ys == sorted(ys)  # 첫 줄이 맨 위
+    plt.close(fig)
