@@ -17,10 +17,11 @@
 - augment, gpu_data: GPU에서 배치째 하는 증강, 한 번 디코딩해 장치에 올려 둔 데이터 공급
 
 모델과 학습
-- models: 여러 노트북이 쓰는 부품(conv_bn_relu, SmallBackbone, AllBackground)
+- models: 여러 노트북이 쓰는 부품(conv_bn_relu, SmallBackbone, AllBackground)과 400장에 맞춘 작은 분류 모델(small_vgg 등)
 - pretrained: 사전 훈련 가중치 불러오기(해시 검사)와 분류기 교체
 - train: 학습 루프(train_one_epoch, evaluate, fit, predict), checkpoint: 원자적 저장과 이어서 학습하기
 - compare: 학습률 비교 실험(교재의 Adam lr=1e-7)
+- recipe: 사진 400장으로 처음부터 잘 배우는 학습 레시피(작은 사진, 강한 증강, AdamW, OneCycle, 레이블 스무딩)와 두 가중치의 따로 둔 정확도
 - detection: RoI 풀링과 torchvision 방식 검출기의 학습·평가 루프
 
 지표와 도구
