@@ -62,6 +62,7 @@ def run_one(spec: dict, split, heldout, classes, size: int, seed: int, device, e
     recipe = replace(spec["recipe"], size=size, batch_size=batch_size, epochs=epochs or spec["recipe"].epochs)
     torch.manual_seed(seed)
     model = spec["model"](size)
+    heldout = heldout or split[2]  # 남은 사진이 없는 폴더(교재의 502장)에서는 노트북처럼 테스트 사진으로
     result = train_recipe(model, recipe, split[0], split[1], heldout, classes, device, seed,
                           options=LoopOptions(progress=False, log=log))
     return dict(val=result.history.best_value, heldout=result.best_epoch_acc, heldout_last=result.last_epoch_acc,

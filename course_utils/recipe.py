@@ -15,9 +15,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .data import ImageListDataset, Item, cache_size_for
+from .data import ImageListDataset, Item
 from .evaluation import heldout_predictions
-from .loaders import seeded_loaders
+from .loaders import cached_datasets, seeded_loaders
 from .train import History, LoopOptions, fit
 from .transforms import ImageTransform
 
@@ -61,19 +61,14 @@ def recipe_transform(recipe: Recipe) -> ImageTransform:
     return ImageTransform(recipe.size)
 
 
-def _cached(items: Sequence[Item], transform: ImageTransform, phase: str, cache: int | None) -> ImageListDataset:
-    return ImageListDataset(items, transform, phase=phase, cache=cache).fill_cache()
-
-
 def recipe_loaders(train_items: Sequence[Item], val_items: Sequence[Item], transform: ImageTransform,
                    batch_size: int, seed: int, pin_memory: bool = False) -> tuple[DataLoader, DataLoader]:
     """디코딩 캐시(검증 크기 + 8, 무작위 자르기의 여유)를 채운 훈련/검증 로더.
 
     사진 수백 장이 작은 크기로 메모리에 있으므로 에폭마다 작업자 프로세스를 띄우지 않습니다(num_workers=0).
     """
-    cache = cache_size_for(len(train_items) + len(val_items), transform.resize_val + 8)
-    return seeded_loaders(_cached(train_items, transform, "train", cache), _cached(val_items, transform, "val", cache),
-                          batch_size, seed, num_workers=0, pin_memory=pin_memory)
+    train_set, val_set, _ = cached_datasets(train_items, val_items, [], transform, cache=transform.resize_val + 8)
+    return seeded_loaders(train_set, val_set, batch_size, seed, num_workers=0, pin_memory=pin_memory)
 
 
 def recipe_optimizer(model: nn.Module, recipe: Recipe,
@@ -112,7 +107,8 @@ def train_recipe(model: nn.Module, recipe: Recipe, train_items: Sequence[Item], 
                   nn.CrossEntropyLoss(label_smoothing=recipe.smoothing), recipe.epochs, scheduler=scheduler,
                   scheduler_interval="step", options=options)
     seconds = time.perf_counter() - start
-    heldout_set = _cached(heldout, transform, "val", transform.resize_val + 8)  # 두 번 재므로 한 번만 디코딩
+    heldout_set = ImageListDataset(heldout, transform, phase="val",  # 두 번 재므로 한 번만 디코딩
+                                   cache=transform.resize_val + 8).fill_cache()
     best = heldout_predictions(model, heldout_set, transform, device, class_names)  # fit이 되돌린 검증 최고 에폭
     if history.last_state is not None:
         model.load_state_dict(history.last_state)
