@@ -2,7 +2,8 @@
 
 노트북의 막대는 위젯이 아니라 글자 한 줄입니다. 출력 하나를 display handle로 만들어 두고 갱신하다가
 닫을 때 빈 출력으로 바꿉니다. 그래서 저장했다 다시 연 노트북이나 HTML 읽기용 사본에
-"Error displaying widget"이나 멈춘 "0%|" 줄이 남지 않습니다.
+"Error displaying widget"이나 멈춘 "0%|" 줄이 남지 않습니다. 비운 출력은 같은 셀의 다음 막대가 다시 쓰므로,
+에폭마다 막대를 새로 여는 긴 학습도 셀에 빈 출력을 에폭 수만큼 쌓지 않습니다.
 
 tqdm.auto는 쓰지 않습니다: tqdm.auto의 막대는 만들어질 때 iter(iterable)를 한 번 더 불러,
 DataLoader라면 쓰지도 않을 작업자 프로세스를 한 벌 더 띄우고 섞기 순서도 한 번 소비합니다.
@@ -36,6 +37,25 @@ class _NullFile:
         pass
 
 
+_free_handles: dict[object, list] = {}  # 셀 실행 -> 닫힌 막대가 비워 둔 출력들 (다음 막대가 다시 씀)
+
+
+def _cell_key() -> object:
+    """지금 실행 중인 셀을 가리키는 값 (커널이 셀마다 받는 요청의 id, 없으면 실행 번호)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    header = getattr(shell, "parent_header", None) or {}
+    return header.get("header", {}).get("msg_id") or getattr(shell, "execution_count", None)
+
+
+def _take_handle() -> Any:
+    """이 셀에서 비워 둔 출력이 있으면 돌려주고, 없으면 None. 다른 셀이 남긴 것은 버립니다."""
+    key = _cell_key()
+    for other in [k for k in _free_handles if k != key]:
+        del _free_handles[other]
+    free = _free_handles.get(key, [])
+    return free.pop() if free else None
+
+
 class CellBar(std_tqdm):
     """셀 출력 하나를 글자 막대로 갱신하고, 닫히면 그 출력을 비우는 tqdm."""
 
@@ -54,7 +74,11 @@ class CellBar(std_tqdm):
         bundle = {"text/plain": text} if text else {}
         if self._handle is None:
             if bundle:
-                self._handle = display(bundle, raw=True, display_id=True)
+                self._handle = _take_handle()
+                if self._handle is None:
+                    self._handle = display(bundle, raw=True, display_id=True)
+                else:
+                    self._handle.update(bundle, raw=True)
         else:
             self._handle.update(bundle, raw=True)
         return True
@@ -63,6 +87,7 @@ class CellBar(std_tqdm):
         super().close()
         if self._handle is not None:  # 빈 출력으로 바꿔 저장한 노트북에 막대가 남지 않게 합니다
             self._handle.update({}, raw=True)
+            _free_handles.setdefault(_cell_key(), []).append(self._handle)
             self._handle = None
 
 

@@ -61,12 +61,13 @@ for epoch in range(2):
 gc.enable()
 """
 OTHER_BARS = ["for i in progress(range(300)):\n    pass",
-              "with progress(total=300, unit='B') as b:\n    for _ in range(300):\n        b.update(1)\nprint('끝', b.n)"]
+              "with progress(total=300, unit='B') as b:\n    for _ in range(300):\n        b.update(1)\nprint('끝', b.n)",
+              "for i in progress(range(3), desc='바깥'):\n    for j in progress(range(50), desc='안'):\n        pass"]
 
 
 @pytest.fixture(scope="module")
 def executed() -> nbformat.NotebookNode:
-    """course_utils.progress로 학습 루프·range·update 막대를 돌린 뒤, 마지막 셀에서 같은 루프를 tqdm.auto로."""
+    """course_utils.progress로 학습 루프·range·update·겹친 막대를 돌린 뒤, 마지막 셀에서 같은 루프를 tqdm.auto로."""
     cells = [SETUP, TRAIN.format(bar="progress"), *OTHER_BARS, TRAIN.format(bar="tqdm")]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
@@ -78,15 +79,17 @@ def _text(cells: list, name: str) -> str:
 
 
 def test_progress_over_worker_loader_leaves_a_clean_notebook(executed):
-    ours = executed.cells[:4]
+    ours = executed.cells[:5]
     assert "에폭 2 합계 2016" in _text(ours, "stdout") and "끝 300" in _text(ours, "stdout")
     assert _text(ours, "stderr") == ""
     saved = json.dumps(ours, ensure_ascii=False)
     assert "widget" not in saved and "%|" not in saved
-    bars = [o for c in ours for o in c.outputs if o.output_type == "display_data"]
-    assert len(bars) == 4 and all(o.data == {} for o in bars)  # 막대마다 출력 하나, 끝나면 비어 있음
+    bars = [[o for o in c.outputs if o.output_type == "display_data"] for c in ours]
+    assert all(o.data == {} for c in bars for o in c)  # 끝나면 비어 있음
+    # 에폭마다 새 막대를 연 학습 셀도 출력 하나를 다시 씁니다. 동시에 열린 막대(바깥, 안)만 출력이 따로입니다.
+    assert [len(c) for c in bars] == [0, 1, 1, 1, 2]
 
 
 def test_tqdm_auto_over_worker_loader_floods_a_notebook(executed):
     """원인 재현: tqdm.auto가 미리 연 DataLoader 반복자를 fork된 작업자가 치우다 메시지를 남깁니다."""
-    assert "can only test a child process" in _text(executed.cells[4:], "stderr")
+    assert "can only test a child process" in _text(executed.cells[5:], "stderr")
