@@ -142,3 +142,19 @@ def test_show_comparison_draws_one_labelled_row_per_run_in_table_order():
     ys = [t.get_position()[1] for t in ax.get_yticklabels()]
     assert ax.yaxis_inverted() and ys == sorted(ys)  # 첫 줄이 맨 위
     plt.close(fig)
+
+
+def test_evaluation_figures_draw_hangul_without_missing_glyphs():
+    """혼동 행렬과 비교 그림은 한글 제목과 이름을 그립니다: 글꼴을 스스로 등록해 네모(빠진 글리프)로 깨지지 않습니다."""
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from course_utils.evaluation import show_comparison, show_confusion_matrix
+
+    table = comparison_table({"교재 코드": {"최고 검증": 0.5, "따로 둔 사진": 0.5}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # 'Glyph ... missing from font(s)'는 UserWarning
+        for fig in (show_confusion_matrix(np.array([[3, 1], [0, 4]]), ["고양이", "개"]), show_comparison(table)):
+            fig.canvas.draw()
+            plt.close(fig)
