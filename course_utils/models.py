@@ -103,9 +103,11 @@ def _stage(c_in: int, c_out: int, stride: int) -> nn.Sequential:
 
 
 def small_resnet(width: int = 32, num_classes: int = 2) -> nn.Sequential:
-    """08의 ResNet-18 모양(단계마다 BasicBlock 2개)을 폭 width로 줄인 것. 작은 사진에 맞게 줄기는 3x3 합성곱."""
+    """08의 ResNet-18 모양(단계마다 BasicBlock 2개)을 폭 width로 줄인 것.
+
+    줄기는 ResNet-18처럼 '합성곱 + 최대 풀링'이되, 작은 사진에 맞게 보폭 1의 3x3 합성곱과 2x2 풀링입니다."""
     w = [width, 2 * width, 4 * width, 8 * width]
     return nn.Sequential(
-        conv_bn_relu(3, w[0], stride=2),
+        conv_bn_relu(3, w[0], stride=1), nn.MaxPool2d(2),
         _stage(w[0], w[0], 1), _stage(w[0], w[1], 2), _stage(w[1], w[2], 2), _stage(w[2], w[3], 2),
         *_head(w[3], num_classes, 0.2))
