@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 
 from .data import ImageListDataset, Item
 from .train import predict
-from .viz import CourseFigure, _korean_font, show_prediction_grid
+from .viz import CourseFigure, show_prediction_grid
 
 __all__ = ["heldout_predictions", "heldout_report", "confusion_matrix", "show_confusion_matrix", "show_misclassified", "comparison_table",
            "show_comparison"]
@@ -47,7 +47,6 @@ def confusion_matrix(true: Sequence[int], pred: Sequence[int], num_classes: int)
 
 def show_confusion_matrix(cm: np.ndarray, class_names: Sequence[str], title: str = "혼동 행렬") -> Figure:
     """혼동 행렬을 칸마다 개수와 행(정답) 비율로 그립니다."""
-    _korean_font()
     fig, ax = plt.subplots(figsize=(3.8, 3.4), FigureClass=CourseFigure)
     rate = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     ax.imshow(rate, cmap="Blues", vmin=0, vmax=1)
@@ -100,7 +99,6 @@ def show_comparison(table: pd.DataFrame, chance: float = 0.5, title: str = "같�
 
     가로 막대라 '교재 코드 (SGD lr=0.001, 10에폭)'처럼 긴 실험 이름도 겹치지 않고 왼쪽에 한 줄씩 놓입니다.
     """
-    _korean_font()
     n_rows, n_cols = len(table), max(1, len(table.columns))
     fig, ax = plt.subplots(figsize=(9, 0.9 + 0.55 * n_rows * max(1, n_cols / 2)), FigureClass=CourseFigure)
     y = np.arange(n_rows)

@@ -35,7 +35,12 @@ class CourseFigure(Figure):
 
     보통의 Figure 를 셀 마지막 줄에서 돌려주면 출력 표시가 한 번, 셀이 끝날 때 inline 백엔드가 또 한 번 그려
     그림이 두 번 나옵니다. CourseFigure 는 한 번 그려질 때 pyplot 에서 닫혀 두 번째 표시가 생기지 않습니다.
+    만들어질 때 한글 글꼴을 등록하므로 이 그림의 제목과 이름은 네모로 깨지지 않습니다.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        _korean_font()
+        super().__init__(*args, **kwargs)
 
 
 def _png_and_close(fig: Figure) -> bytes:
@@ -127,7 +132,6 @@ def _grid(n: int, cols: int, size: float = 2.4) -> tuple[Figure, np.ndarray]:
 def show_images(images, titles: Sequence[str] | None = None, cols: int = 5,
                 mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> Figure:
     """이미지 여러 장을 격자로 그립니다."""
-    _korean_font()
     images = list(images)
     fig, axes = _grid(len(images), cols)
     for i, img in enumerate(images):
@@ -153,7 +157,6 @@ def show_prediction_grid(images, true_labels, pred_labels=None, class_names=None
     여기서는 이미지, 정답, 예측을 같은 번호로 묶어(zip) 어긋날 수 없게 합니다.
     pred_labels 가 없으면 정답을 제목으로 씁니다. 레이블은 번호(class_names 로 이름) 또는 이름.
     """
-    _korean_font()
     images, true_labels = list(images), list(true_labels)
     pred_labels = true_labels if pred_labels is None else list(pred_labels)
     if not (len(images) == len(true_labels) == len(pred_labels)):
@@ -209,7 +212,6 @@ def _mask_array(mask) -> np.ndarray:
 def overlay_mask(image, mask, alpha: float = 0.5, ax=None) -> Figure:
     """클래스 번호 마스크 (H, W) 를 색으로 겹칩니다. 0 = 배경(그대로), 255 = 무시(회색)."""
     if ax is None:
-        _korean_font()
         _, ax = plt.subplots(figsize=(4, 4), FigureClass=CourseFigure)
     rgb = to_rgb_image(image)
     m = _mask_array(mask)
@@ -228,7 +230,6 @@ def overlay_mask(image, mask, alpha: float = 0.5, ax=None) -> Figure:
 def show_segmentation(images, true_masks, pred_masks, n: int = 4,
                       mean: Sequence[float] | None = None, std: Sequence[float] | None = None) -> Figure:
     """n 장에 대해 위 줄은 정답 마스크, 아래 줄은 예측 마스크를 겹쳐 그립니다."""
-    _korean_font()
     n = min(n, len(images))
     fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.4), squeeze=False, FigureClass=CourseFigure)
     for i in range(n):
@@ -245,7 +246,6 @@ _METRIC_NAMES = {"loss": "손실", "acc": "정확도", "miou": "mIoU", "lr": "�
 
 def plot_history(history: dict, metrics: Sequence[str] = ("loss", "acc")) -> Figure:
     """``fit`` 이 돌려준 기록(리스트의 사전)에서 train_/val_ 곡선을 지표마다 한 칸에 그립니다."""
-    _korean_font()
     metrics = [m for m in metrics if any(k in history for k in (f"train_{m}", f"val_{m}", m))]
     if not metrics:
         raise ValueError(f"history 에 그릴 지표가 없습니다. 키: {sorted(history)}")
@@ -275,7 +275,6 @@ def _key_title(key: str) -> str:
 def compare_histories(histories: dict[str, dict], keys: Sequence[str] = ("train_loss", "val_acc"),
                       chance: float | None = None) -> Figure:
     """여러 실험의 기록을 지표(key)마다 한 칸에 겹쳐 그립니다. 범례는 실험 이름, chance는 정확도 칸의 우연 수준 점선."""
-    _korean_font()
     fig, axes = plt.subplots(1, len(keys), figsize=(5 * len(keys), 3.5), squeeze=False, FigureClass=CourseFigure)
     for ax, key in zip(axes.ravel(), keys):
         for label, history in histories.items():
