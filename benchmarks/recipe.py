@@ -9,6 +9,7 @@
     python -m benchmarks.recipe --data data/dogs-vs-cats          # 진짜 사진 폴더 (Cat/, Dog/)
     python -m benchmarks.recipe --synthetic 25000                  # 같은 규모의 합성 데이터로 연습
     python -m benchmarks.recipe --data … --minutes 30 --size 96    # 30분 안에 끝나도록 에폭 수를 정해서 (CPU)
+    python -m benchmarks.recipe --data … --arch small_resnet        # 08의 작은 ResNet(폭 16)으로
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import argparse
 import copy
 import itertools
 import math
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,6 +29,7 @@ from torchvision import models
 from course_utils import synthetic
 from course_utils.data import index_images, split_items
 from course_utils.gpu_data import DeviceBatches, decode_all
+from course_utils.models import small_resnet
 from course_utils.setup import setup
 from course_utils.train import evaluate, train_one_epoch
 
@@ -45,8 +48,12 @@ def synthetic_items(data_dir: Path, n_total: int, size: int, shards: int = 8) ->
     return [item for r in roots for item in index_images(r).items]
 
 
-def build_model(arch: str) -> nn.Module:
-    """처음부터 학습할 ResNet. 마지막 BN의 감마를 0으로(zero_init_residual) 시작하면 깊어도 잘 출발합니다."""
+def build_model(arch: str, width: int = 16) -> nn.Module:
+    """처음부터 학습할 ResNet: torchvision의 이름(resnet18 등) 또는 08의 small_resnet(폭 width).
+
+    torchvision 모델은 마지막 BN의 감마를 0으로(zero_init_residual) 시작하면 깊어도 잘 출발합니다."""
+    if arch == "small_resnet":
+        return small_resnet(width)
     return getattr(models, arch)(weights=None, num_classes=2, zero_init_residual=True)
 
 
@@ -77,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, help="Cat/, Dog/ 폴더가 있는 진짜 사진 폴더")
     p.add_argument("--synthetic", type=int, default=25000, help="--data가 없을 때 만들 합성 이미지 수")
-    p.add_argument("--arch", default="resnet18")
+    p.add_argument("--arch", default="resnet18", help="torchvision ResNet 이름 또는 small_resnet(08의 작은 ResNet)")
+    p.add_argument("--width", type=int, default=16, help="small_resnet의 첫 단계 폭")
     p.add_argument("--size", type=int, default=128, help="학습 해상도")
     p.add_argument("--store", type=int, default=160, help="GPU에 올려 둘 정사각형 크기")
     p.add_argument("--epochs", type=int, default=16)
@@ -85,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.4, help="OneCycle 최대 학습률 (배치 256 기준)")
     p.add_argument("--val-fraction", type=float, default=0.1)
-    p.add_argument("--workers", type=int, default=8)
+    p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1), help="디코딩 작업자 수")
     args = p.parse_args(argv)
     env = setup(seed=0)
     dev = env.device
@@ -99,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     xtr, ytr, xva, yva = (t.to(dev) for t in (xtr, ytr, xva, yva))
     train_b = DeviceBatches(xtr, ytr, args.batch, args.size, train=True)
     val_b = DeviceBatches(xva, yva, args.batch, args.size, train=False)
-    model = build_model(args.arch).to(dev)
+    model = build_model(args.arch, args.width).to(dev)
     cuda = dev.type == "cuda"
     if cuda:
         torch.backends.cudnn.benchmark = True

@@ -74,6 +74,19 @@ def test_recipe_speed_probe_leaves_the_model_untouched():
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+def test_recipe_builds_the_08_small_resnet_or_a_torchvision_resnet():
+    from benchmarks.recipe import build_model
+    from course_utils.models import small_resnet
+
+    small = build_model("small_resnet", 16)
+    assert sum(p.numel() for p in small.parameters()) == sum(p.numel() for p in small_resnet(16).parameters())
+    with torch.no_grad():
+        assert small.eval()(torch.randn(2, 3, 64, 64)).shape == (2, 2)
+    r18 = build_model("resnet18")
+    assert r18.fc.out_features == 2
+    assert all(not b.bn2.weight.detach().any() for b in r18.layer1)  # zero_init_residual
+
+
 @pytest.mark.parametrize("name", ["lenet", "alexnet", "vgg", "googlenet", "resnet"])
 def test_classification_recipes_give_two_logits_at_their_size(name):
     from benchmarks.classification import RECIPES
