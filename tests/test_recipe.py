@@ -25,7 +25,7 @@ def split(tmp_path_factory):
 
 
 def test_train_recipe_is_the_hand_written_setup_of_05(split, one_thread):
-    """05 9절이 한 줄씩 쓰는 것(강한 증강, 캐시, AdamW 0.05, 배치마다 OneCycle, 스무딩 0.1)과 같은 기록과 예측."""
+    """05 11절이 한 줄씩 쓰는 것(강한 증강, 캐시, AdamW 0.05, 배치마다 OneCycle, 스무딩 0.1)과 같은 기록과 예측."""
     train, val, held, classes = split
     recipe = Recipe(size=32, epochs=3, batch_size=8)
     torch.manual_seed(0)
