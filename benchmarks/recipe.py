@@ -1,6 +1,8 @@
 """개·고양이 전체 데이터(25,000장)를 위한 처음부터 학습(from scratch) ResNet 레시피.
 
-목표: GPU 한 장에서 몇 분 안에 검증 정확도 95% 이상. 빠른 이유는 세 가지입니다.
+목표: GPU 한 장에서 몇 분 안에 검증 정확도 95% 이상. 기본값(ResNet-18, 128 px, 80 에폭, 배치 512)은 H200 한 장에서
+실제 사진 20,000장(훈련 18,000 / 검증 2,000)으로 학습 55초, 마지막 에폭 검증 정확도 0.9555였습니다(README의 레시피 표).
+빠른 이유는 세 가지입니다.
 1. 디코딩은 한 번만: 모든 사진을 정사각형 uint8 텐서로 풀어 GPU 메모리에 올립니다 (25,000장 x 160px = 1.9 GB).
 2. 증강은 GPU에서 배치째: 이미지마다 다른 RandomResizedCrop과 뒤집기를 roi_align 한 번으로
    (course_utils.gpu_data.DeviceBatches, course_utils.augment).
@@ -54,6 +56,9 @@ def build_model(arch: str, width: int = 16) -> nn.Module:
     torchvision 모델은 마지막 BN의 감마를 0으로(zero_init_residual) 시작하면 깊어도 잘 출발합니다."""
     if arch == "small_resnet":
         return small_resnet(width)
+    if not arch.startswith("resnet") or not hasattr(models, arch):
+        raise SystemExit(f"--arch {arch}: 모르는 모델입니다. small_resnet이나 torchvision의 ResNet 이름"
+                         f"(resnet18, resnet34, resnet50 등)을 주세요.")
     return getattr(models, arch)(weights=None, num_classes=2, zero_init_residual=True)
 
 
@@ -88,9 +93,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--width", type=int, default=16, help="small_resnet의 첫 단계 폭")
     p.add_argument("--size", type=int, default=128, help="학습 해상도")
     p.add_argument("--store", type=int, default=160, help="GPU에 올려 둘 정사각형 크기")
-    p.add_argument("--epochs", type=int, default=16)
+    p.add_argument("--epochs", type=int, default=80)
     p.add_argument("--minutes", type=float, default=None, help="학습 시간 예산(분): 배치 몇 개로 속도를 재고 에폭 수를 정함")
-    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--batch", type=int, default=512, help="배치 크기 (학습률은 배치에 비례해 키움)")
     p.add_argument("--lr", type=float, default=0.4, help="OneCycle 최대 학습률 (배치 256 기준)")
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1), help="디코딩 작업자 수")
@@ -106,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"데이터: 훈련 {len(train)}장, 검증 {len(val)}장, 준비 {t_data:.1f}초 ({'진짜 사진' if args.data else '합성'})")
     xtr, ytr, xva, yva = (t.to(dev) for t in (xtr, ytr, xva, yva))
     train_b = DeviceBatches(xtr, ytr, args.batch, args.size, train=True)
+    if len(train_b) < 4:
+        raise SystemExit(f"훈련 사진 {len(train)}장으로는 배치 {args.batch}개짜리 배치를 {len(train_b)}개밖에 만들지 못합니다. "
+                         f"--batch를 {max(1, len(train) // 8)} 이하로 줄이세요.")
     val_b = DeviceBatches(xva, yva, args.batch, args.size, train=False)
     model = build_model(args.arch, args.width).to(dev)
     cuda = dev.type == "cuda"

@@ -85,6 +85,17 @@ def test_recipe_builds_the_08_small_resnet_or_a_torchvision_resnet():
     r18 = build_model("resnet18")
     assert r18.fc.out_features == 2
     assert all(not b.bn2.weight.detach().any() for b in r18.layer1)  # zero_init_residual
+    with pytest.raises(SystemExit, match="모르는 모델"):
+        build_model("vgg16")  # ResNet이 아닌 이름은 영어 AttributeError 대신 한국어 안내로
+
+
+def test_recipe_refuses_a_batch_larger_than_the_training_set(tmp_path):
+    from benchmarks.recipe import main
+    from course_utils import synthetic
+
+    root = synthetic.make_classification_set(tmp_path / "photos", n_per_class=12, size=40, seed=0)
+    with pytest.raises(SystemExit, match="--batch를 2 이하로"):
+        main(["--data", str(root), "--batch", "64", "--store", "40", "--size", "32", "--workers", "0"])
 
 
 @pytest.mark.parametrize("name", ["lenet", "alexnet", "vgg", "googlenet", "resnet"])
