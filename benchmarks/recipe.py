@@ -112,8 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     xtr, ytr, xva, yva = (t.to(dev) for t in (xtr, ytr, xva, yva))
     train_b = DeviceBatches(xtr, ytr, args.batch, args.size, train=True)
     if len(train_b) < 4:
-        raise SystemExit(f"훈련 사진 {len(train)}장으로는 배치 {args.batch}개짜리 배치를 {len(train_b)}개밖에 만들지 못합니다. "
-                         f"--batch를 {max(1, len(train) // 8)} 이하로 줄이세요.")
+        raise SystemExit(f"훈련 사진 {len(train)}장을 배치 크기 {args.batch}로 나누면 배치가 {len(train_b)}개뿐입니다"
+                         f"(4개 이상 필요). --batch를 {max(1, len(train) // 8)} 이하로 줄이세요.")
     val_b = DeviceBatches(xva, yva, args.batch, args.size, train=False)
     model = build_model(args.arch, args.width).to(dev)
     cuda = dev.type == "cuda"
