@@ -105,15 +105,15 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     items = index_images(args.data).items if args.data else synthetic_items(env.data_dir, args.synthetic, args.store)
     train, val, _ = split_items(items, n_train=1 - args.val_fraction, n_val=args.val_fraction, n_test=0.0, seed=0)
+    if len(train) // args.batch < 4:  # 디코딩 전에: 배치가 너무 적으면 OneCycle이 학습률 곡선을 그리지 못합니다
+        raise SystemExit(f"훈련 사진 {len(train)}장을 배치 크기 {args.batch}로 나누면 배치가 {len(train) // args.batch}개뿐입니다"
+                         f"(4개 이상 필요). --batch를 {max(1, len(train) // 8)} 이하로 줄이세요.")
     xtr, ytr = decode_all(train, args.store, args.workers)
     xva, yva = decode_all(val, args.store, args.workers)
     t_data = time.perf_counter() - t0
     print(f"데이터: 훈련 {len(train)}장, 검증 {len(val)}장, 준비 {t_data:.1f}초 ({'진짜 사진' if args.data else '합성'})")
     xtr, ytr, xva, yva = (t.to(dev) for t in (xtr, ytr, xva, yva))
     train_b = DeviceBatches(xtr, ytr, args.batch, args.size, train=True)
-    if len(train_b) < 4:
-        raise SystemExit(f"훈련 사진 {len(train)}장을 배치 크기 {args.batch}로 나누면 배치가 {len(train_b)}개뿐입니다"
-                         f"(4개 이상 필요). --batch를 {max(1, len(train) // 8)} 이하로 줄이세요.")
     val_b = DeviceBatches(xva, yva, args.batch, args.size, train=False)
     model = build_model(args.arch, args.width).to(dev)
     cuda = dev.type == "cuda"
