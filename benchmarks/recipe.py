@@ -62,27 +62,34 @@ def build_model(arch: str, width: int = 16) -> nn.Module:
     return getattr(models, arch)(weights=None, num_classes=2, zero_init_residual=True)
 
 
-def epochs_for_budget(minutes: float, seconds_per_batch: float, train_batches: int, val_batches: int) -> int:
-    """시간 예산(분) 안에 끝나는 에폭 수 (최소 1). 검증 배치는 훈련 배치의 1/3 시간으로 칩니다."""
-    per_epoch = seconds_per_batch * (train_batches + val_batches / 3)
-    return max(1, math.floor(minutes * 60 / per_epoch))
+def epochs_for_budget(minutes: float, seconds_per_epoch: float) -> int:
+    """시간 예산(분) 안에 끝나는 에폭 수 (최소 1)."""
+    return max(1, math.floor(minutes * 60 / seconds_per_epoch))
 
 
-def seconds_per_batch(model: nn.Module, batches: DeviceBatches, dev: torch.device, loss_fn: nn.Module,
-                      steps: int = 8, **loop) -> float:
-    """모델의 사본을 학습 루프(train_one_epoch, 같은 loop 설정) 그대로 몇 배치 돌려 배치당 초를 잽니다.
+def seconds_per_epoch(model: nn.Module, train_batches: DeviceBatches, val_batches: DeviceBatches, dev: torch.device,
+                      loss_fn: nn.Module, steps: int = 8, **loop) -> float:
+    """모델의 사본으로 훈련 배치 몇 개(학습 루프 그대로)와 검증 배치 몇 개를 돌려 에폭 하나의 초를 어림합니다.
 
-    첫 배치는 준비 시간(할당, cudnn 탐색)이라 따로 돌리고 뺍니다. 원래 모델은 그대로입니다.
+    배치 만들기(장치 위 증강)까지 시간에 넣습니다. 첫 배치는 준비 시간(할당, cudnn 탐색)이라 따로 돌리고 뺍니다.
+    원래 모델과 훈련 배치의 난수 상태(섞는 순서, 증강)는 그대로라 이어지는 학습은 재지 않았을 때와 같습니다.
     """
     probe = copy.deepcopy(model)
     opt = torch.optim.SGD(probe.parameters(), lr=1e-3)
-    sample = list(itertools.islice(iter(batches), steps + 1))
-    warm, timed = (sample[:1], sample[1:]) if len(sample) > 1 else ([], sample)
-    if warm:
-        train_one_epoch(probe, opt, warm, dev, loss_fn, progress=False, **loop)
+    state = train_batches.gen.get_state()
+    timed = max(1, min(steps, len(train_batches) - 1))
+    batches = iter(train_batches)
+    if len(train_batches) > timed:
+        train_one_epoch(probe, opt, itertools.islice(batches, 1), dev, loss_fn, progress=False, **loop)
     start = time.perf_counter()
-    train_one_epoch(probe, opt, timed, dev, loss_fn, progress=False, **loop)  # 손실을 .item()으로 읽어 동기화됨
-    return (time.perf_counter() - start) / len(timed)
+    train_one_epoch(probe, opt, itertools.islice(batches, timed), dev, loss_fn, progress=False, **loop)  # .item()이 동기화
+    train_seconds = (time.perf_counter() - start) / timed
+    train_batches.gen.set_state(state)
+    val_timed = max(1, min(steps, len(val_batches)))
+    start = time.perf_counter()
+    evaluate(probe, itertools.islice(iter(val_batches), val_timed), dev, loss_fn, progress=False, **loop)
+    val_seconds = (time.perf_counter() - start) / val_timed
+    return train_seconds * len(train_batches) + val_seconds * len(val_batches)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -123,9 +130,9 @@ def main(argv: list[str] | None = None) -> None:
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     amp = torch.bfloat16 if cuda else None
     if args.minutes:
-        spb = seconds_per_batch(model, train_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda)
-        args.epochs = epochs_for_budget(args.minutes, spb, len(train_b), len(val_b))
-        print(f"예산 {args.minutes:g}분: 배치당 {spb:.2f}초로 재어 {args.epochs}에폭")
+        spe = seconds_per_epoch(model, train_b, val_b, dev, loss_fn, amp_dtype=amp, channels_last=cuda)
+        args.epochs = epochs_for_budget(args.minutes, spe)
+        print(f"예산 {args.minutes:g}분: 에폭당 약 {spe:.0f}초로 재어 {args.epochs}에폭")
     decay = [p_ for n, p_ in model.named_parameters() if p_.ndim > 1]
     no_decay = [p_ for n, p_ in model.named_parameters() if p_.ndim <= 1]  # BN과 편향에는 가중치 감쇠 없음
     opt = torch.optim.SGD([{"params": decay, "weight_decay": 5e-4}, {"params": no_decay, "weight_decay": 0}],

@@ -53,25 +53,47 @@ def test_measure_trains_every_image(tmp_path, loop, one_thread, monkeypatch):
 def test_recipe_time_budget_picks_epochs_that_fit():
     from benchmarks.recipe import epochs_for_budget
 
-    # 배치 0.5초, 훈련 100배치 + 검증 30배치(= 훈련 10배치 시간) -> 에폭 55초: 30분이면 32에폭
-    assert epochs_for_budget(30, 0.5, 100, 30) == 32
-    assert epochs_for_budget(30, 0.5, 100, 30) * 55 <= 30 * 60 < (epochs_for_budget(30, 0.5, 100, 30) + 1) * 55
-    assert epochs_for_budget(0.01, 0.5, 100, 30) == 1  # 예산이 한 에폭보다 짧아도 한 에폭은 돕니다
+    # 에폭 55초: 30분이면 32에폭 (33에폭은 넘침)
+    assert epochs_for_budget(30, 55) == 32
+    assert 32 * 55 <= 30 * 60 < 33 * 55
+    assert epochs_for_budget(0.01, 55) == 1  # 예산이 한 에폭보다 짧아도 한 에폭은 돕니다
 
 
-def test_recipe_speed_probe_leaves_the_model_untouched():
-    from benchmarks.recipe import seconds_per_batch
+def _probe_data(seed: int = 3):
     from course_utils.gpu_data import DeviceBatches
+
+    g = torch.Generator().manual_seed(0)  # 부를 때마다 같은 사진 40장
+    x, y = torch.randint(0, 256, (40, 3, 20, 20), dtype=torch.uint8, generator=g), torch.randint(0, 2, (40,), generator=g)
+    return DeviceBatches(x, y, 8, 16, train=True, seed=seed), DeviceBatches(x[:16], y[:16], 8, 16, train=False)
+
+
+def test_recipe_speed_probe_leaves_the_model_and_the_batch_order_untouched():
+    from benchmarks.recipe import seconds_per_epoch
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
                                 torch.nn.Linear(4, 2))
     before = [p.detach().clone() for p in model.parameters()]
-    x, y = torch.randint(0, 256, (40, 3, 20, 20), dtype=torch.uint8), torch.randint(0, 2, (40,))
-    spb = seconds_per_batch(model, DeviceBatches(x, y, 8, 16, train=True), torch.device("cpu"),
-                            torch.nn.CrossEntropyLoss(), steps=3)
-    assert 0 < spb < 5
+    train_b, val_b = _probe_data()
+    spe = seconds_per_epoch(model, train_b, val_b, torch.device("cpu"), torch.nn.CrossEntropyLoss(), steps=3)
+    assert 0 < spe < 5 * (len(train_b) + len(val_b))
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    fresh, _ = _probe_data()  # 재고 난 뒤의 첫 에폭도 재지 않은 것과 같은 순서, 같은 증강
+    for (xa, ya), (xb, yb) in zip(train_b, fresh, strict=True):
+        assert torch.equal(xa, xb) and torch.equal(ya, yb)
+
+
+def test_recipe_speed_probe_counts_every_training_and_validation_batch(monkeypatch):
+    import time
+
+    import benchmarks.recipe as recipe
+
+    # 가짜 학습/평가: 훈련 배치마다 0.01초, 검증 배치마다 0.04초
+    monkeypatch.setattr(recipe, "train_one_epoch", lambda m, opt, batches, *a, **k: [time.sleep(0.01) for _ in batches])
+    monkeypatch.setattr(recipe, "evaluate", lambda m, batches, *a, **k: [time.sleep(0.04) for _ in batches])
+    train_b, val_b = _probe_data()  # 훈련 5배치, 검증 2배치
+    spe = recipe.seconds_per_epoch(torch.nn.Linear(1, 1), train_b, val_b, torch.device("cpu"), None, steps=3)
+    assert 5 * 0.01 + 2 * 0.04 <= spe < 2 * (5 * 0.01 + 2 * 0.04)
 
 
 def test_recipe_builds_the_08_small_resnet_or_a_torchvision_resnet():
