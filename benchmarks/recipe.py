@@ -21,6 +21,7 @@ import itertools
 import math
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -67,6 +68,13 @@ def epochs_for_budget(minutes: float, seconds_per_epoch: float) -> int:
     return max(1, math.floor(minutes * 60 / seconds_per_epoch))
 
 
+def _seconds_per_batch(run: Callable[[Iterable], object], batches: Iterator, n: int) -> float:
+    """batches에서 n개를 run(학습이나 평가 한 번)에 넘겨 배치당 초를 잽니다. 손실을 .item()으로 읽어 동기화됩니다."""
+    start = time.perf_counter()
+    run(itertools.islice(batches, n))
+    return (time.perf_counter() - start) / n
+
+
 def seconds_per_epoch(model: nn.Module, train_batches: DeviceBatches, val_batches: DeviceBatches, dev: torch.device,
                       loss_fn: nn.Module, steps: int = 8, **loop) -> float:
     """모델의 사본으로 훈련 배치 몇 개(학습 루프 그대로)와 검증 배치 몇 개를 돌려 에폭 하나의 초를 어림합니다.
@@ -77,18 +85,18 @@ def seconds_per_epoch(model: nn.Module, train_batches: DeviceBatches, val_batche
     probe = copy.deepcopy(model)
     opt = torch.optim.SGD(probe.parameters(), lr=1e-3)
     state = train_batches.gen.get_state()
+
+    def train(batches: Iterable) -> object:
+        return train_one_epoch(probe, opt, batches, dev, loss_fn, progress=False, **loop)
+
     timed = max(1, min(steps, len(train_batches) - 1))
     batches = iter(train_batches)
     if len(train_batches) > timed:
-        train_one_epoch(probe, opt, itertools.islice(batches, 1), dev, loss_fn, progress=False, **loop)
-    start = time.perf_counter()
-    train_one_epoch(probe, opt, itertools.islice(batches, timed), dev, loss_fn, progress=False, **loop)  # .item()이 동기화
-    train_seconds = (time.perf_counter() - start) / timed
+        train(itertools.islice(batches, 1))
+    train_seconds = _seconds_per_batch(train, batches, timed)
     train_batches.gen.set_state(state)
-    val_timed = max(1, min(steps, len(val_batches)))
-    start = time.perf_counter()
-    evaluate(probe, itertools.islice(iter(val_batches), val_timed), dev, loss_fn, progress=False, **loop)
-    val_seconds = (time.perf_counter() - start) / val_timed
+    val_seconds = _seconds_per_batch(lambda b: evaluate(probe, b, dev, loss_fn, progress=False, **loop),
+                                     iter(val_batches), max(1, min(steps, len(val_batches))))
     return train_seconds * len(train_batches) + val_seconds * len(val_batches)
 
 
